@@ -1,0 +1,271 @@
+"""A port's audio on a real sound device (a USB codec): capture and playback at 8 kHz in 20 ms frames.
+
+What it is: :class:`SoundDeviceChannel`, an :class:`~drivers.audio.base.AudioChannel` over a full-duplex stream
+of an :class:`~drivers.audio.backend.AudioBackend` (PortAudio by default, a fake one in tests). The stream
+callback runs on the sound system's thread; it only converts samples (resampling where the device runs at
+44.1/48 kHz) and moves 160-sample frames through two bounded lock-free queues. It never touches engine state.
+
+What it is not: a pump or a clock. The engine's media tick calls ``read()``/``write()``; ``read()`` also runs
+the watchdog, so fault detection and reopening follow the injected clock.
+
+Devices are chosen by **name** (exact, or the one device whose name contains the given text), never by index.
+
+Latency: the capture queue holds at most ``depth`` frames; when more than ``high_water`` frames wait (the device
+clock ran ahead of the engine's), ``read()`` drops the oldest down to ``low_water`` and counts ``skew_drops``.
+The playback queue is trimmed the same way in ``write()``.
+
+Faults: the stream ending on its own, the callback failing, or no callback for ``stall_ticks`` consecutive
+reads is a lost device. The channel closes the stream, calls ``on_fault(reason)``, and retries the open after
+``backoff[0]`` seconds, doubling up to ``backoff[1]``; when it works again it calls ``on_fault(None)``.
+
+Counters: ``underruns``, ``overruns``, ``frames_in``, ``frames_out`` (see :mod:`drivers.audio.base`) and
+``playback_underruns`` (the device wanted a frame the engine had not written), ``skew_drops``, ``xruns``
+(reported by the sound system), ``faults``, ``reopens``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import numpy as np
+
+from drivers.audio.backend import PREFERRED_RATES, AudioBackend, AudioStream
+from drivers.audio.base import FaultCallback, FrameQueue, check_frame, new_counters
+from drivers.audio.resample import Resampler, to_int16
+from drivers.clock import Clock, Timer
+from drivers.errors import HardwareError
+from drivers.port import FRAME_SAMPLES, RATE, SILENCE
+
+log = logging.getLogger(__name__)
+
+
+class SoundDeviceChannel:
+    """Capture and playback of one port on a named sound device."""
+
+    def __init__(self, clock: Clock, capture: str, playback: str | None = None, *,
+                 backend: AudioBackend | None = None, rate: int | None = None, depth: int = 10,
+                 high_water: int = 4, low_water: int = 2, stall_ticks: int = 25,
+                 backoff: tuple[float, float] = (1.0, 30.0), on_fault: FaultCallback | None = None) -> None:
+        if not 0 < low_water < high_water <= depth:
+            raise ValueError("need 0 < low_water < high_water <= depth")
+        self.clock = clock
+        self.capture_name, self.playback_name = capture, playback or capture
+        self.backend = backend if backend is not None else _default_backend()
+        self.rates: Sequence[int] = (rate,) if rate else PREFERRED_RATES
+        self.depth, self.high_water, self.low_water = depth, high_water, low_water
+        self.stall_ticks, self.backoff = stall_ticks, backoff
+        self.on_fault = on_fault
+        self.counters = new_counters()
+        self.counters.update(playback_underruns=0, skew_drops=0, xruns=0, faults=0, reopens=0)
+        self.state = "closed"  # closed | open | faulted
+        self.fault: str | None = None
+        self.device_rate: int | None = None
+        self._stream: AudioStream | None = None
+        self._retry: Timer | None = None
+        self._delay = backoff[0]
+        self._reset_buffers()
+
+    # -- lifecycle (loop thread) ----------------------------------------------------------------------
+    def open(self) -> bool:
+        """Open the devices and start the stream. On failure the channel is faulted and retries by itself."""
+        if self.state == "open":
+            return True
+        try:
+            self._start_stream()
+        except HardwareError as exc:
+            self._enter_fault(str(exc))
+            return False
+        self._delay = self.backoff[0]
+        if self.fault is not None:
+            self.counters["reopens"] += 1
+            self.fault = None
+            log.info("sound device %r is back", self.capture_name)
+            self._notify(None)
+        return True
+
+    def close(self) -> None:
+        """Stop the stream and any retry; idempotent."""
+        self.state = "closed"
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        self._close_stream()
+
+    def _start_stream(self) -> None:
+        capture, playback = self._resolve()
+        rate = self.backend.pick_rate(capture, playback, self.rates)
+        self.device_rate = rate
+        self._reset_buffers()
+        blocksize = rate * FRAME_SAMPLES // RATE
+        stream = self.backend.open_stream(capture, playback, rate, blocksize, self._callback, self._finished)
+        try:
+            stream.start()
+        except Exception as exc:
+            stream.close()
+            raise HardwareError(f"could not start sound device {self.capture_name!r}: {exc}") from exc
+        self._stream = stream
+        self.state = "open"
+        log.info("audio %r/%r open at %d Hz", self.capture_name, self.playback_name, rate)
+
+    def _resolve(self) -> tuple[Any, Any]:
+        try:
+            return (self.backend.resolve(self.capture_name, "input"),
+                    self.backend.resolve(self.playback_name, "output"))
+        except HardwareError:
+            rescan = getattr(self.backend, "rescan", None)
+            if rescan is None or not rescan():
+                raise
+            return (self.backend.resolve(self.capture_name, "input"),
+                    self.backend.resolve(self.playback_name, "output"))
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        self._stopping = True
+        for step in (stream.stop, stream.close):
+            try:
+                step()
+            except Exception as exc:  # a dead device may refuse; it is being dropped anyway
+                log.debug("closing audio stream: %s", exc)
+
+    def _reset_buffers(self) -> None:
+        self._capture = FrameQueue(self.depth)
+        self._playback = FrameQueue(self.depth)
+        rate = self.device_rate or RATE
+        self._rs_in = Resampler(rate, RATE)
+        self._rs_out = Resampler(RATE, rate)
+        self._in_partial = np.zeros(0, dtype=np.int16)
+        self._out_pending = np.zeros(0, dtype=np.int16)
+        self._callbacks = 0
+        self._seen = 0
+        self._stalled = 0
+        self._lost: str | None = None
+        self._stopping = False
+        self._started_playing = False
+
+    # -- faults (loop thread) -----------------------------------------------------------------------
+    def check(self) -> None:
+        """The watchdog: called by ``read()`` once per tick; turns a lost device into a fault."""
+        if self.state != "open":
+            return
+        if self._lost is not None:
+            self._fail(self._lost)
+        elif self._callbacks == self._seen:
+            self._stalled += 1
+            if self._stalled >= self.stall_ticks:
+                ms = round(self.stall_ticks * FRAME_SAMPLES * 1000 / RATE)
+                self._fail(f"sound device {self.capture_name!r} stopped delivering audio for {ms} ms")
+        else:
+            self._seen, self._stalled = self._callbacks, 0
+
+    def _fail(self, reason: str) -> None:
+        self._close_stream()
+        self._enter_fault(reason)
+
+    def _enter_fault(self, reason: str) -> None:
+        self.state = "faulted"
+        self.counters["faults"] += 1
+        first = self.fault is None
+        self.fault = reason
+        log.warning("audio fault: %s; retrying in %.1f s", reason, self._delay)
+        if first:
+            self._notify(reason)
+        self._retry = self.clock.call_later(self._delay, self._reopen)
+        self._delay = min(self._delay * 2, self.backoff[1])
+
+    def _reopen(self) -> None:
+        self._retry = None
+        if self.state == "faulted":
+            self.open()
+
+    def _notify(self, reason: str | None) -> None:
+        if self.on_fault is not None:
+            try:
+                self.on_fault(reason)
+            except Exception:
+                log.exception("audio fault listener failed")
+
+    # -- port side (loop thread) ----------------------------------------------------------------------
+    def read(self) -> np.ndarray:
+        self.check()
+        excess = len(self._capture) - self.high_water
+        if excess > 0:
+            for _ in range(len(self._capture) - self.low_water):
+                self._capture.get()
+                self.counters["skew_drops"] += 1
+        frame = self._capture.get()
+        if frame is None:
+            self.counters["underruns"] += 1
+            return SILENCE
+        self.counters["frames_in"] += 1
+        return frame
+
+    def write(self, frame: np.ndarray) -> None:
+        frame = check_frame(frame)
+        if self.state != "open":
+            return
+        self.counters["frames_out"] += 1
+        self._started_playing = True
+        if len(self._playback) >= self.high_water:
+            while len(self._playback) > self.low_water:
+                self._playback.get()
+                self.counters["skew_drops"] += 1
+        if not self._playback.put(frame):
+            self.counters["overruns"] += 1
+
+    # -- sound-system thread --------------------------------------------------------------------------
+    def _callback(self, indata: np.ndarray, outdata: np.ndarray, xrun: bool) -> None:
+        try:
+            self._callbacks += 1
+            if xrun:
+                self.counters["xruns"] += 1
+            self._take_capture(indata)
+            self._give_playback(outdata)
+        except Exception as exc:  # never let an exception kill the sound thread silently
+            outdata.fill(0)
+            self._lost = f"audio callback failed on {self.capture_name!r}: {exc!r}"
+
+    def _take_capture(self, indata: np.ndarray) -> None:
+        if self.device_rate == RATE:
+            samples = indata
+        else:
+            samples = to_int16(self._rs_in.process(indata))
+        if len(self._in_partial):
+            samples = np.concatenate((self._in_partial, samples))
+        whole = len(samples) - len(samples) % FRAME_SAMPLES
+        for start in range(0, whole, FRAME_SAMPLES):
+            if not self._capture.put(samples[start:start + FRAME_SAMPLES].copy()):
+                self.counters["overruns"] += 1
+        self._in_partial = samples[whole:].copy()
+
+    def _give_playback(self, outdata: np.ndarray) -> None:
+        need = len(outdata)
+        parts = [self._out_pending]
+        have = len(self._out_pending)
+        while have < need:
+            frame = self._playback.get()
+            if frame is None:
+                frame = SILENCE
+                if self._started_playing:
+                    self.counters["playback_underruns"] += 1
+            dev = frame if self.device_rate == RATE else to_int16(self._rs_out.process(frame))
+            parts.append(dev)
+            have += len(dev)
+        pending = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        outdata[:] = pending[:need]
+        self._out_pending = pending[need:]
+
+    def _finished(self) -> None:
+        if not self._stopping:
+            self._lost = f"sound device {self.capture_name!r} went away"
+
+    def snapshot(self) -> dict[str, Any]:
+        """State and counters for the control API."""
+        return {"device": self.capture_name, "state": self.state, "rate": self.device_rate,
+                "fault": self.fault, **self.counters}
+
+
+def _default_backend() -> AudioBackend:
+    from drivers.audio.portaudio import PortAudioBackend
+    return PortAudioBackend()
