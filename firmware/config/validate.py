@@ -18,9 +18,8 @@ from importlib import resources
 from typing import Any, Iterable
 
 import jsonschema
-import yaml
 
-from firmware.config import crossref
+from firmware.config import crossref, yamlio
 
 Error = tuple[str, str]
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -30,7 +29,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def schema() -> dict[str, Any]:
     """The configuration schema (parsed once)."""
     text = resources.files("firmware.config").joinpath("schema.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yamlio.parse(text, "schema.yaml")   # strict: a key written twice by two editors is an error
 
 
 @functools.lru_cache(maxsize=1)

@@ -184,3 +184,9 @@ def test_not_a_mapping():
 @pytest.mark.parametrize("section", ["menus", "schedule", "voicemail", "security", "queues", "ring_groups"])
 def test_every_section_is_in_the_schema(section):
     assert section in config.schema()["properties"]
+
+
+def test_schema_is_a_valid_draft_2020_12_schema():
+    import jsonschema
+    jsonschema.Draft202012Validator.check_schema(config.schema())
+    assert config.schema()["$schema"].endswith("2020-12/schema")
