@@ -1,0 +1,446 @@
+"""The call engine: ports, legs, calls, bridges, applications, and the 20 ms media tick that moves audio.
+
+What it is: :class:`Engine` ``(clock, config, store=None, ports=None, prompts=None, tones=None)``. It
+subscribes to every port, hands line events to line hunting (:mod:`firmware.lines`) and desk-phone events to
+:mod:`firmware.engine.phones`, runs applications on legs (registered by name, one asyncio task per leg),
+joins legs with a :class:`~firmware.engine.bridge.Bridge` or :class:`~firmware.engine.bridge.Mixer`, and
+publishes everything on :attr:`Engine.bus`.
+
+Destinations (``trunks.incoming.answer_destination``, menu actions) are ``"app"`` or ``"app:arg"``: the
+application registered as ``app`` is called as ``app(leg, arg)`` when it takes a second positional parameter,
+else ``app(leg, target=arg)``. Built in (an application registered under the same name replaces them):
+``extension:N`` (ring it; busy or no answer → ``voicemail:N`` when a voicemail application is registered),
+``operator``, ``hangup``.
+
+What it is not: the attendant menu or voicemail (applications registered by ``firmware/attendant`` and
+``firmware/voicemail``), the drivers, or the control API (the daemon serves the bus and the snapshot).
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import logging
+from typing import Any, Awaitable, Callable, Iterable, Mapping
+
+from drivers.clock import Clock
+from drivers.errors import PortError
+from drivers.port import SILENCE, Port, PortEvent
+from firmware.engine.audio import AudioSource, ToneSource, next_frame
+from firmware.engine.bridge import Bridge, Mixer
+from firmware.engine.bus import EventBus
+from firmware.engine.leg import Leg, LegHungUp
+from firmware.engine.media import MediaTick
+from firmware.engine.office import OfficeView
+from firmware.engine.prompts import PromptLibrary, PromptMissing
+
+log = logging.getLogger(__name__)
+
+App = Callable[..., Awaitable[None]]
+ToneFactory = Callable[[str, str], Any]
+
+APP_GRACE = 10.0
+"""Seconds an application may keep running after its leg hung up before it is cancelled."""
+
+
+class Call:
+    """Legs that belong together, from the first leg until the last one hangs up."""
+
+    def __init__(self, call_id: str, started: float) -> None:
+        self.id = call_id
+        self.started = started
+        self.legs: list[Leg] = []
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"id": self.id, "since": round(self.started, 3), "legs": [leg.id for leg in self.legs]}
+
+
+class Engine:
+    """See the module docstring."""
+
+    def __init__(self, clock: Clock, config: Any, store: Any = None,
+                 ports: Mapping[str, Port] | None = None, prompts: PromptLibrary | None = None,
+                 tones: ToneFactory | None = None) -> None:
+        from firmware.engine.phones import DeskPhones
+        from firmware.lines import LineHunter
+
+        self.clock = clock
+        self.loop: asyncio.AbstractEventLoop = getattr(clock, "loop", None) or asyncio.get_event_loop()
+        self.office = OfficeView(config)
+        self.config = config
+        self.store = store
+        self.ports: dict[str, Port] = dict(ports or {})
+        self.prompts = prompts
+        self.tone_factory = tones
+        self.bus = EventBus(clock)
+        self.apps: dict[str, App] = {}
+        self.legs: dict[str, Leg] = {}
+        self.calls: dict[str, Call] = {}
+        self.bridges: list[Bridge] = []
+        self.port_sources: dict[str, AudioSource] = {}
+        self.night = False
+        self.mailboxes_waiting: set[str] = set()
+        self.media = MediaTick(clock, self._tick)
+        self._leg_at: dict[str, Leg] = {}
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._ids = itertools.count(1)
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.started = False
+        self.lines = LineHunter(self)
+        self.desk = DeskPhones(self)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the ports, listen to them and start the media tick (loop thread)."""
+        if self.started:
+            return
+        if hasattr(self.clock, "bind_thread"):
+            self.clock.bind_thread()
+        for port in self.ports.values():
+            port.open()
+            self._unsubscribe.append(port.subscribe(self._on_port_event))
+        self.started = True
+        self.media.start()
+        self.lines.start()
+        self.desk.start()
+        self.bus.publish("engine", state="started", ports=sorted(self.ports))
+
+    async def stop(self) -> None:
+        """End every call cleanly (lines released, phones stop ringing), stop the tick, close the ports."""
+        if not self.started:
+            return
+        for leg in list(self.legs.values()):
+            self.hangup_leg(leg, "shutdown")
+        self.desk.stop()
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+        self.media.stop()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        for port in self.ports.values():
+            try:
+                port.close()
+            except Exception:
+                log.exception("closing port %s failed", port.name)
+        self.started = False
+        self.bus.publish("engine", state="stopped")
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids)}"
+
+    # -- applications -------------------------------------------------------------------------------
+    def register_app(self, name: str, fn: App) -> None:
+        """Make ``fn(leg, ...)`` reachable as the destination ``name`` / ``name:arg``."""
+        self.apps[name] = fn
+
+    def register_feature(self, code: str, destination: str | App) -> None:
+        """A desk-phone feature code (``"*97"``) → a destination or an application ``fn(leg)``."""
+        self.desk.features[code] = destination
+
+    def start_app(self, leg: Leg, destination: str) -> asyncio.Task:
+        """Run ``destination`` on ``leg`` as its own task; the leg is hung up when it returns."""
+        task = self.loop.create_task(self._run_leg(leg, destination), name=f"{leg.id}:{destination}")
+        self._tasks[leg.id] = task
+        return task
+
+    async def _run_leg(self, leg: Leg, destination: str) -> None:
+        try:
+            await self.goto(leg, destination)
+        except LegHungUp:
+            pass
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("application %s failed on %s", destination, leg.id)
+            self.bus.publish("app_error", leg=leg.id, app=destination, error=str(exc) or type(exc).__name__)
+        finally:
+            self._tasks.pop(leg.id, None)
+            if leg.up:
+                self.hangup_leg(leg, "app_done")
+
+    async def goto(self, leg: Leg, destination: str) -> None:
+        """Run ``destination`` on ``leg`` inline (await it); see the module docstring for the syntax."""
+        name, _, arg = destination.partition(":")
+        fn = self.apps.get(name)
+        if fn is not None:
+            await _call_app(fn, leg, arg or None)
+            return
+        builtin = {"extension": self._builtin_extension, "operator": self._builtin_operator,
+                   "hangup": self._builtin_hangup}.get(name)
+        if builtin is None:
+            raise LookupError(f"no application {name!r} (destination {destination!r})")
+        await builtin(leg, arg)
+
+    async def _builtin_extension(self, leg: Leg, number: str) -> None:
+        result = await leg.dial_extension(number)
+        if result in ("busy", "no_answer") and "voicemail" in self.apps and self.office.mailbox_of(number):
+            await self.goto(leg, f"voicemail:{self.office.mailbox_of(number)}")
+
+    async def _builtin_operator(self, leg: Leg, _arg: str) -> None:
+        if self.office.operator is None:
+            raise LookupError("no operator extension is configured")
+        await self._builtin_extension(leg, self.office.operator)
+
+    async def _builtin_hangup(self, leg: Leg, _arg: str) -> None:
+        await leg.hangup()
+
+    # -- legs and calls -----------------------------------------------------------------------------
+    def new_leg(self, port: Port, direction: str, caller_id: dict[str, Any] | None = None,
+                call: Call | None = None, extension: str | None = None) -> Leg:
+        """A leg on ``port`` (one per port), in ``call`` or a new call."""
+        if port.name in self._leg_at:
+            raise PortError(f"port {port.name} already has {self._leg_at[port.name].id}")
+        leg = Leg(self, port, direction, caller_id)
+        leg.extension = extension
+        if call is None:
+            call = Call(self.new_id("call"), self.clock.now())
+            self.calls[call.id] = call
+        call.legs.append(leg)
+        leg.call = call
+        self.legs[leg.id] = leg
+        self._leg_at[port.name] = leg
+        self.port_sources.pop(port.name, None)
+        self.bus.publish("leg", leg=leg.id, port=port.name, direction=direction, call=call.id,
+                         caller_id=caller_id, extension=extension)
+        return leg
+
+    def leg_at(self, port_name: str) -> Leg | None:
+        return self._leg_at.get(port_name)
+
+    def hangup_leg(self, leg: Leg, reason: str) -> None:
+        """End ``leg`` (far end gone or hung up by us): unbridge, release its port, log the call."""
+        if not leg._ended(reason):
+            return
+        if leg.bridge is not None:
+            self._leave_bridge(leg)
+        self.legs.pop(leg.id, None)
+        if self._leg_at.get(leg.port.name) is leg:
+            del self._leg_at[leg.port.name]
+        self.bus.publish("hangup", leg=leg.id, port=leg.port.name, by=reason)
+        self.lines.leg_ended(leg)
+        self.desk.leg_ended(leg)
+        task = self._tasks.get(leg.id)
+        if task is not None and not task.done() and asyncio.current_task(self.loop) is not task:
+            self.clock.call_later(APP_GRACE, _reap, task)
+        self._maybe_end_call(leg.call)
+
+    def _maybe_end_call(self, call: Call | None) -> None:
+        if call is None or any(leg.up for leg in call.legs) or call.id not in self.calls:
+            return
+        del self.calls[call.id]
+        seconds = round(self.clock.now() - call.started, 2)
+        self.bus.publish("call_end", call=call.id, seconds=seconds)
+        self._log_call(call, seconds)
+
+    def _log_call(self, call: Call, seconds: float) -> None:
+        log_call = getattr(self.store, "log_call", None)
+        if log_call is None:
+            return
+        first = call.legs[0]
+        record = {"call": call.id, "started": self.clock.wall().timestamp() - seconds, "seconds": seconds,
+                  "direction": first.direction, "port": first.port.name,
+                  "caller_number": (first.caller_id or {}).get("number"),
+                  "caller_name": (first.caller_id or {}).get("name"),
+                  "legs": [{"port": leg.port.name, "direction": leg.direction, "extension": leg.extension,
+                            "end": leg.hangup_reason} for leg in call.legs]}
+        try:
+            log_call(record)
+        except Exception:
+            log.exception("writing the call log failed for %s", call.id)
+
+    # -- bridging -----------------------------------------------------------------------------------
+    def is_trunk(self, leg: Leg) -> bool:
+        return self.lines.line_of_port(leg.port.name) is not None
+
+    def bridge(self, *legs: Leg) -> Bridge:
+        """Join legs (two: a Bridge; more: a Mixer). Two lines are never joined (toll fraud)."""
+        if len(legs) < 2:
+            raise ValueError("a bridge needs two legs")
+        for leg in legs:
+            leg._check()
+            if leg.bridge is not None:
+                self._leave_bridge(leg)
+        if sum(1 for leg in legs if self.is_trunk(leg)) > 1:
+            self.bus.publish("security", reason="line_to_line_refused", legs=[leg.id for leg in legs])
+            raise PortError("two phone-company lines are never joined together")
+        call = legs[0].call
+        for leg in legs[1:]:
+            if leg.call is not call and call is not None:
+                self._move_to_call(leg, call)
+        kind = Bridge if len(legs) == 2 else Mixer
+        bridge = kind(legs, self.new_id("bridge"))
+        for leg in legs:
+            leg.bridge = bridge
+        self.bridges.append(bridge)
+        self.bus.publish("bridge", call=call.id if call else None, bridge=bridge.id,
+                         legs=[leg.id for leg in legs], ports=[leg.port.name for leg in legs])
+        return bridge
+
+    def _move_to_call(self, leg: Leg, call: Call) -> None:
+        old = leg.call
+        if old is not None and leg in old.legs:
+            old.legs.remove(leg)
+            if not old.legs:
+                self.calls.pop(old.id, None)
+        call.legs.append(leg)
+        leg.call = call
+
+    def unbridge(self, bridge: Bridge) -> None:
+        if bridge not in self.bridges:
+            return
+        self.bridges.remove(bridge)
+        for leg in bridge.legs:
+            if leg.bridge is bridge:
+                leg.bridge = None
+        self.bus.publish("unbridge", bridge=bridge.id, legs=[leg.id for leg in bridge.legs])
+
+    def _leave_bridge(self, leg: Leg) -> None:
+        bridge = leg.bridge
+        leg.bridge = None
+        if bridge is None:
+            return
+        if len(bridge.legs) <= 2:
+            self.unbridge(bridge)
+        else:
+            bridge.remove(leg)
+            if len(bridge.legs) < 2:
+                self.unbridge(bridge)
+
+    # -- audio -----------------------------------------------------------------------------------
+    def prompt_source(self, leg: Leg, name: str) -> AudioSource | None:
+        """The audio of prompt ``name``; a missing prompt is published and skipped (None)."""
+        self.bus.publish("prompt", leg=leg.id, name=name)
+        if self.prompts is None:
+            self.bus.publish("prompt_missing", leg=leg.id, name=name, reason="no prompt library")
+            return None
+        try:
+            return self.prompts.source(name)
+        except PromptMissing as exc:
+            log.warning("%s", exc)
+            self.bus.publish("prompt_missing", leg=leg.id, name=name, reason=str(exc))
+            return None
+
+    def tone_source(self, name: str, seconds: float | None = None) -> AudioSource:
+        """A call-progress tone of the office's country."""
+        return ToneSource(self.office.country, name, seconds, self.tone_factory)
+
+    def _tick(self) -> None:
+        heard: dict[str, Any] = {}
+        leg_at = self._leg_at
+        for name, port in self.ports.items():
+            frame = port.read_frame()
+            leg = leg_at.get(name)
+            if leg is not None:
+                heard[leg.id] = frame
+                if leg.recording is not None:
+                    leg._frame_in(frame)
+        mixed: dict[str, Any] = {}
+        for bridge in self.bridges:
+            mixed.update(bridge.mix(heard))
+        for name, port in self.ports.items():
+            port.write_frame(self._frame_for(name, leg_at.get(name), mixed))
+
+    def _frame_for(self, name: str, leg: Leg | None, mixed: dict[str, Any]) -> Any:
+        if leg is not None:
+            if leg.id in mixed:
+                return mixed[leg.id]
+            source = leg.source
+            if source is not None:
+                frame, finished = next_frame(source)
+                if finished:
+                    leg._source_finished()
+                return frame
+            return SILENCE
+        source = self.port_sources.get(name)
+        if source is None:
+            return SILENCE
+        frame, finished = next_frame(source)
+        if finished:
+            self.port_sources.pop(name, None)
+        return frame
+
+    # -- port events --------------------------------------------------------------------------------
+    def _on_port_event(self, event: PortEvent) -> None:
+        if event.kind == "digit":
+            self._on_digit(event)
+        elif event.kind in ("fault", "fault_cleared"):
+            self.bus.publish(event.kind, port=event.port, reason=event.data.get("reason"))
+        if self.lines.line_of_port(event.port) is not None:
+            self.lines.on_event(event)
+        elif self.desk.phone(event.port) is not None:
+            self.desk.on_event(event)
+
+    def _on_digit(self, event: PortEvent) -> None:
+        leg = self._leg_at.get(event.port)
+        digit = str(event.data.get("digit", ""))
+        self.bus.publish("digit", leg=leg.id if leg else None, port=event.port, digit=digit,
+                         source=event.data.get("source"))
+        if leg is not None and leg.up:
+            leg._digit(digit, float(event.data.get("start", event.t)))
+
+    # -- office state ---------------------------------------------------------------------------------
+    def set_night(self, active: bool) -> None:
+        """Day/night mode (the panel button, the control API, the schedule)."""
+        if self.night != bool(active):
+            self.night = bool(active)
+            self.bus.publish("night", active=self.night)
+
+    def set_message_waiting(self, mailbox: str, active: bool) -> None:
+        """A mailbox has (or no longer has) new messages: stutter dial tone, phone lamp, panel."""
+        mailbox = str(mailbox)
+        was = mailbox in self.mailboxes_waiting
+        if active:
+            self.mailboxes_waiting.add(mailbox)
+        else:
+            self.mailboxes_waiting.discard(mailbox)
+        if was != bool(active):
+            self.bus.publish("mwi", mailbox=mailbox, active=bool(active))
+            self.desk.update_vmwi(mailbox, bool(active))
+
+    def message_waiting(self, mailbox: str | None) -> bool:
+        return mailbox is not None and str(mailbox) in self.mailboxes_waiting
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready view of lines, phones, calls and legs for the control API."""
+        return {"t": round(self.clock.now(), 3), "night": self.night,
+                "lines": self.lines.snapshot(), "phones": self.desk.snapshot(),
+                "calls": [c.snapshot() for c in self.calls.values()],
+                "legs": [leg.snapshot() for leg in self.legs.values()],
+                "message_waiting": sorted(self.mailboxes_waiting), "media": self.media.stats(),
+                "ports": [p.snapshot() for p in self.ports.values()]}
+
+    async def dial_extension(self, leg: Leg, number: str, ring_timeout: float | None = None) -> str:
+        return await self.desk.dial_extension(leg, number, ring_timeout)
+
+    def wait_any_gone(self, *legs: Leg) -> Awaitable[Any]:
+        """Completes when the first of ``legs`` hangs up."""
+        return asyncio.wait([leg._gone for leg in legs], return_when=asyncio.FIRST_COMPLETED)
+
+
+def _reap(task: asyncio.Task) -> None:
+    if not task.done():
+        log.warning("application %s still running after its leg hung up; cancelling", task.get_name())
+        task.cancel()
+
+
+async def _call_app(fn: App, leg: Leg, arg: str | None) -> None:
+    if arg is None:
+        await fn(leg)
+        return
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p for p in params[1:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if positional or any(p.kind == p.VAR_POSITIONAL for p in params[1:]):
+        await fn(leg, arg)
+    else:
+        await fn(leg, target=arg)
+
+
+def iter_ports(ports: Iterable[Port]) -> dict[str, Port]:
+    return {p.name: p for p in ports}

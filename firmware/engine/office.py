@@ -1,0 +1,84 @@
+"""A read-only view of the parts of the configuration document the call engine uses, with defaults.
+
+What it is: :class:`OfficeView` over the configuration (a mapping shaped like
+``firmware/config/example_office.yaml``, or an object exposing it as ``.doc``/``.data``/``.as_dict()``):
+country, lines in hunt order, phones, extensions by number and by phone port, operator, trunk settings and
+timeouts. Missing optional keys fall back to the documented defaults.
+
+What it is not: validation. ``firmware/config`` refuses a bad document before the engine ever sees it.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+DEFAULTS = {
+    "rings_before_answer": 0,
+    "answer_destination": "menu:main",
+    "access_code": "9",
+    "dial_tone_timeout": 3.0,
+    "extension_ring": 20.0,
+    "inter_digit": 3.0,
+    "first_digit": 10.0,
+    "cid_wait_rings": 2,
+}
+
+
+def as_mapping(config: Any) -> Mapping[str, Any]:
+    """The configuration document as a plain mapping."""
+    if config is None:
+        return {}
+    if isinstance(config, Mapping):
+        return config
+    for attr in ("doc", "data", "document"):
+        value = getattr(config, attr, None)
+        if isinstance(value, Mapping):
+            return value
+    as_dict = getattr(config, "as_dict", None) or getattr(config, "to_dict", None)
+    if callable(as_dict):
+        return as_dict()
+    raise TypeError(f"cannot read configuration from {type(config).__name__}")
+
+
+class OfficeView:
+    """The engine's questions to the configuration."""
+
+    def __init__(self, config: Any) -> None:
+        self.doc = as_mapping(config)
+        self.extensions: dict[str, dict[str, Any]] = {
+            str(e["number"]): dict(e) for e in self.doc.get("extensions", []) or []}
+        self.by_phone: dict[str, dict[str, Any]] = {
+            e["phone"]: e for e in self.extensions.values() if e.get("phone")}
+        self.lines: list[dict[str, Any]] = [dict(x) for x in self.doc.get("lines", []) or []]
+        self.phones: list[dict[str, Any]] = [dict(x) for x in self.doc.get("phones", []) or []]
+
+    @property
+    def country(self) -> str:
+        return str((self.doc.get("office") or {}).get("country", "US")).upper()
+
+    @property
+    def operator(self) -> str | None:
+        op = self.doc.get("operator")
+        return str(op) if op is not None else None
+
+    def _trunk(self, direction: str) -> Mapping[str, Any]:
+        return ((self.doc.get("trunks") or {}).get(direction) or {})
+
+    def incoming(self, key: str) -> Any:
+        return self._trunk("incoming").get(key, DEFAULTS.get(key))
+
+    def outgoing(self, key: str) -> Any:
+        return self._trunk("outgoing").get(key, DEFAULTS.get(key))
+
+    def timeout(self, key: str) -> float:
+        return float((self.doc.get("timeouts") or {}).get(key, DEFAULTS[key]))
+
+    def allowed_outgoing(self, extension: str | None) -> bool:
+        allowed = self._trunk("outgoing").get("allowed_extensions")
+        if allowed is None:
+            return extension is not None
+        return extension is not None and str(extension) in {str(a) for a in allowed}
+
+    def mailbox_of(self, number: str) -> str | None:
+        ext = self.extensions.get(str(number))
+        mb = ext.get("mailbox") if ext else None
+        return str(mb) if mb is not None else None
