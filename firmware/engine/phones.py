@@ -211,6 +211,7 @@ class DeskPhones:
         ringback = None if caller.bridge is not None else engine.tone_source("ringback")
         if ringback is not None:
             done = caller._start(ringback)
+            engine.bus.publish("tone", leg=caller.id, tone="ringback")
         try:
             finished = await caller._wait(phone.answer, timeout=timeout)
             if caller.hung_up:

@@ -1,0 +1,279 @@
+"""Line hunting and desk phones over small fake ports: answer rules, outgoing hunting, extension calls."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.engine.conftest import OFFICE, Office
+
+
+async def _idle(leg):
+    await leg.sleep(3600)
+
+
+def _office(vclock, **trunk_incoming):
+    cfg = copy.deepcopy(OFFICE)
+    cfg["trunks"]["incoming"].update(trunk_incoming)
+    o = Office(vclock, cfg).start()
+    o.engine.register_app("test", _idle)
+    return o
+
+
+def test_answers_as_soon_as_caller_id_is_complete(vclock):
+    o = _office(vclock)
+    o.emit("fxo1", "ring", count=1)
+    o.emit("fxo1", "ring_end", count=1)
+    o.run(1)
+    assert o.ports["fxo1"].names() == []
+    o.emit("fxo1", "caller_id", number="5551234", name="SMITH")
+    o.run(0.1)
+    assert o.ports["fxo1"].names() == ["seize"]
+    ans = o.kinds("answer")[0]
+    assert ans["caller_id"]["number"] == "5551234" and ans["destination"] == "test"
+    assert o.engine.lines.lines[0].state == "answered"
+    o.stop()
+
+
+def test_without_caller_id_answers_at_the_second_ring(vclock):
+    o = _office(vclock)
+    o.emit("fxo1", "ring", count=1)
+    o.emit("fxo1", "ring_end", count=1)
+    o.run(4)
+    assert o.ports["fxo1"].names() == []
+    o.emit("fxo1", "ring", count=2)
+    o.run(0.1)
+    assert o.ports["fxo1"].names() == ["seize"]
+    assert o.kinds("answer")[0]["caller_id"] is None
+    o.stop()
+
+
+def test_rings_before_answer_counts_rings(vclock):
+    o = _office(vclock, rings_before_answer=3)
+    for n in (1, 2):
+        o.emit("fxo1", "ring", count=n)
+        o.emit("fxo1", "caller_id", number="1") if n == 1 else None
+        o.emit("fxo1", "ring_end", count=n)
+    assert o.ports["fxo1"].names() == []
+    o.emit("fxo1", "ring", count=3)
+    o.emit("fxo1", "ring_end", count=3)
+    o.run(0.1)
+    assert o.ports["fxo1"].names() == ["seize"]
+    o.stop()
+
+
+def test_abandoned_ring_is_a_missed_call(vclock):
+    o = _office(vclock)
+    o.emit("fxo2", "ring", count=1)
+    o.emit("fxo2", "ring_end", count=1)
+    o.emit("fxo2", "ring_abandoned")
+    assert o.kinds("missed")[0]["line"] == "line2"
+    assert o.engine.lines.lines[1].state == "idle"
+    o.stop()
+
+
+def test_fault_marks_the_line_and_ends_its_call(vclock):
+    o = _office(vclock)
+    o.emit("fxo1", "ring", count=1)
+    o.emit("fxo1", "caller_id", number="1")
+    o.run(0.1)
+    o.emit("fxo1", "fault", reason="no line voltage")
+    o.run(0.1)
+    assert o.engine.lines.lines[0].state == "fault"
+    assert o.kinds("hangup")[0]["by"] == "fault"
+    o.emit("fxo1", "fault_cleared")
+    assert o.engine.lines.lines[0].state == "idle"
+    o.stop()
+
+
+def test_off_hook_gives_dial_tone_and_first_digit_timeout_gives_reorder(office):
+    office.emit("fxs2", "off_hook")
+    office.run(0.1)
+    assert office.kinds("tone")[0]["tone"] == "dial"
+    office.run(10)
+    assert office.kinds("reorder")[0]["reason"] == "first_digit_timeout"
+    assert office.kinds("tone")[-1]["tone"] == "reorder"
+    office.emit("fxs2", "on_hook")
+    office.run(0.1)
+    assert office.kinds("hangup")[-1]["by"] == "on_hook"
+
+
+def test_stutter_dial_tone_when_messages_wait(office):
+    office.engine.set_message_waiting("201", True)
+    assert ("vmwi", True) in office.ports["fxs2"].commands
+    office.emit("fxs2", "off_hook")
+    office.run(0.1)
+    assert office.kinds("tone")[0]["tone"] == "stutter"
+
+
+def _dial(office, port, digits):
+    for d in digits:
+        office.emit(port, "digit", digit=d)
+        office.run(0.2)
+
+
+def test_extension_to_extension_rings_with_caller_id_and_bridges(office):
+    office.emit("fxs2", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs2", "202")
+    ring = [c for c in office.ports["fxs3"].commands if c[0] == "ring"][0]
+    assert ring[1] == "US" and ring[2]["number"] == "201" and ring[2]["name"] == "Sales"
+    assert office.kinds("tone")[-1]["tone"] == "ringback"
+    office.run(3)
+    office.emit("fxs3", "off_hook")
+    office.run(0.1)
+    bridge = office.kinds("bridge")[0]
+    assert sorted(bridge["ports"]) == ["fxs2", "fxs3"]
+    office.emit("fxs3", "on_hook")
+    office.run(0.1)
+    assert ("open_loop", 500) in office.ports["fxs2"].commands
+    assert office.kinds("reorder")[-1]["reason"] == "far_end_hung_up"
+
+
+def test_busy_extension_gives_busy_tone(office):
+    office.emit("fxs3", "off_hook")
+    office.emit("fxs2", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs2", "202")
+    assert office.kinds("dial_result")[-1]["result"] == "busy"
+    assert office.kinds("tone")[-1]["tone"] == "busy"
+
+
+def test_unanswered_extension_rings_out_and_stops_ringing(office):
+    office.emit("fxs1", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs1", "201")
+    office.run(21)
+    assert office.kinds("dial_result")[-1]["result"] == "no_answer"
+    assert office.ports["fxs2"].names()[-1] == "stop_ring"
+    assert office.engine.desk.phones["fxs2"].state == "idle"
+
+
+def test_operator_and_unknown_numbers(office):
+    office.emit("fxs2", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs2", "0")
+    assert office.kinds("ringing")[-1]["extension"] == "200"
+    office.emit("fxs2", "on_hook")
+    office.run(0.1)
+    assert office.ports["fxs1"].names()[-1] == "stop_ring"
+    office.emit("fxs2", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs2", "5")
+    assert office.kinds("reorder")[-1]["reason"] == "no_such_number"
+
+
+def test_outgoing_hunts_last_line_first_waits_for_dial_tone_and_dials(office):
+    office.emit("fxs1", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs1", "9")
+    assert office.ports["fxo2"].names() == ["seize"] and office.ports["fxo1"].names() == []
+    _dial(office, "fxs1", "55")       # typed before dial tone: held, dialled after
+    office.emit("fxo2", "dial_tone")
+    office.run(0.1)
+    _dial(office, "fxs1", "5")
+    office.run(5)
+    assert [c for c in office.ports["fxo2"].commands if c[0] == "dial"] == [("dial", "5")] * 3
+    assert office.kinds("dialled")[0]["digits"] == "555"
+    assert office.engine.lines.lines[1].state == "in_use"
+    office.emit("fxs1", "on_hook")
+    office.run(0.1)
+    assert office.ports["fxo2"].names()[-1] == "release"
+    assert office.engine.lines.lines[1].state == "idle"
+
+
+def test_second_outgoing_takes_line1_and_third_hears_reorder(office):
+    for port in ("fxs1", "fxs2"):
+        office.emit(port, "off_hook")
+        office.run(0.5)
+        _dial(office, port, "9")
+    assert office.ports["fxo2"].names() == ["seize"] and office.ports["fxo1"].names() == ["seize"]
+    office.emit("fxs3", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs3", "9")
+    assert office.kinds("reorder")[-1]["reason"] == "not_allowed"  # 202 may not dial out in this office
+    office.emit("fxs3", "on_hook")
+    office.engine.office.doc["trunks"]["outgoing"]["allowed_extensions"].append("202")
+    office.emit("fxs3", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs3", "9")
+    assert office.kinds("reorder")[-1]["reason"] == "all_lines_busy"
+
+
+def test_no_dial_tone_releases_the_line(office):
+    office.emit("fxs1", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs1", "9")
+    office.run(3.5)
+    assert office.kinds("reorder")[-1]["reason"] == "no_dial_tone"
+    assert office.ports["fxo2"].names() == ["seize", "release"]
+
+
+def test_an_outside_caller_never_reaches_a_line(office):
+    from drivers.errors import PortError
+    errors = []
+
+    async def app(leg):
+        try:
+            await office.engine.lines.call_out(leg)
+        except PortError as exc:
+            errors.append(str(exc))
+        other = office.engine.new_leg(office.ports["fxo2"], "out")
+        try:
+            office.engine.bridge(leg, other)
+        except PortError as exc:
+            errors.append(str(exc))
+    office.engine.register_app("test", app)
+    office.emit("fxo1", "ring", count=1)
+    office.emit("fxo1", "caller_id", number="1")
+    office.run(0.5)
+    assert len(errors) == 2
+    assert [e["reason"] for e in office.kinds("security")] == ["outside_caller_to_line_refused",
+                                                               "line_to_line_refused"]
+
+
+def test_outside_caller_dial_extension_answered_then_caller_hangs_up(office):
+    results = []
+
+    async def app(leg):
+        results.append(await leg.dial_extension("201", ring_timeout=10))
+    office.engine.register_app("test", app)
+    office.emit("fxo1", "ring", count=1)
+    office.emit("fxo1", "caller_id", number="5551234", name="SMITH")
+    office.run(2)
+    ring = [c for c in office.ports["fxs2"].commands if c[0] == "ring"][0]
+    assert ring[2]["number"] == "5551234"
+    office.emit("fxs2", "off_hook")
+    office.run(5)
+    office.emit("fxo1", "disconnect", reason="loop_drop")
+    office.run(0.1)
+    assert results == ["answered"]
+    assert office.ports["fxo1"].names() == ["seize", "release"]
+    assert office.kinds("call_end")
+
+
+@pytest.mark.parametrize("fault", [True, False])
+def test_unavailable_extension(office, fault):
+    results = []
+
+    async def app(leg):
+        results.append(await leg.dial_extension("202" if fault else "299"))
+    office.engine.register_app("test", app)
+    if fault:
+        office.emit("fxs3", "fault", reason="SLIC not answering")
+    office.emit("fxo1", "ring", count=1)
+    office.emit("fxo1", "caller_id", number="1")
+    office.run(0.5)
+    assert results == ["unavailable"]
+
+
+def test_stop_ends_calls_cleanly(vclock):
+    o = _office(vclock)
+    o.emit("fxo1", "ring", count=1)
+    o.emit("fxo1", "caller_id", number="1")
+    o.emit("fxs1", "off_hook")
+    o.run(1)
+    o.stop()
+    assert o.ports["fxo1"].names() == ["seize", "release"]
+    assert {e["by"] for e in o.kinds("hangup")} == {"shutdown"}
+    assert not o.engine.media.running
