@@ -86,8 +86,10 @@ class Engine:
         self._ids = itertools.count(1)
         self._unsubscribe: list[Callable[[], None]] = []
         self.started = False
+        self._vmwi_sent: dict[str, bool] = {}
         self.lines = LineHunter(self)
         self.desk = DeskPhones(self)
+        self.bus.subscribe(self._on_mwi, kinds=["mwi"])
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -390,16 +392,22 @@ class Engine:
             self.bus.publish("night", active=self.night)
 
     def set_message_waiting(self, mailbox: str, active: bool) -> None:
-        """A mailbox has (or no longer has) new messages: stutter dial tone, phone lamp, panel."""
-        mailbox = str(mailbox)
-        was = mailbox in self.mailboxes_waiting
+        """A mailbox has (or no longer has) new messages: stutter dial tone, phone lamp, panel.
+
+        Publishes ``mwi``; the engine (and the panel) act on every ``mwi`` event, whoever publishes it
+        (the voicemail service publishes its own after each deposit or listen).
+        """
+        self.bus.publish("mwi", mailbox=str(mailbox), active=bool(active))
+
+    def _on_mwi(self, event: Any) -> None:
+        mailbox, active = str(event.data.get("mailbox")), bool(event.data.get("active"))
         if active:
             self.mailboxes_waiting.add(mailbox)
         else:
             self.mailboxes_waiting.discard(mailbox)
-        if was != bool(active):
-            self.bus.publish("mwi", mailbox=mailbox, active=bool(active))
-            self.desk.update_vmwi(mailbox, bool(active))
+        if self._vmwi_sent.get(mailbox) != active:
+            self._vmwi_sent[mailbox] = active
+            self.desk.update_vmwi(mailbox, active)
 
     def message_waiting(self, mailbox: str | None) -> bool:
         return mailbox is not None and str(mailbox) in self.mailboxes_waiting
