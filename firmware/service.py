@@ -78,8 +78,8 @@ def journal_fields(record: logging.LogRecord, message: str, identifier: str) -> 
     """The journal fields of one record."""
     fields = {
         "MESSAGE": message, "PRIORITY": str(_priority(record.levelno)), "SYSLOG_IDENTIFIER": identifier,
-        "LOGGER": record.name, "THREAD_NAME": record.threadName or "", "CODE_FILE": record.pathname,
-        "CODE_LINE": str(record.lineno), "CODE_FUNC": record.funcName,
+        "LOGGER": record.name, "THREAD_NAME": str(record.threadName or ""),
+        "CODE_FILE": str(record.pathname or ""), "CODE_LINE": str(record.lineno), "CODE_FUNC": str(record.funcName or ""),
     }
     for key in STRUCTURED_FIELDS:
         value = getattr(record, key, None)
