@@ -50,6 +50,8 @@ class Call:
         self.id = call_id
         self.started = started
         self.legs: list[Leg] = []
+        self.disposition: str | None = None
+        """Set by an application that knows better (``voicemail``); else answered/abandoned by leg count."""
 
     def snapshot(self) -> dict[str, Any]:
         return {"id": self.id, "since": round(self.started, 3), "legs": [leg.id for leg in self.legs]}
@@ -201,6 +203,7 @@ class Engine:
         if call is None:
             call = Call(self.new_id("call"), self.clock.now())
             self.calls[call.id] = call
+            self._store_call_started(call, port, direction, caller_id, extension)
         call.legs.append(leg)
         leg.call = call
         self.legs[leg.id] = leg
@@ -238,6 +241,18 @@ class Engine:
         self.bus.publish("call_end", call=call.id, seconds=seconds)
         self._log_call(call, seconds)
 
+    def _store_call_started(self, call: Call, port: Port, direction: str, caller_id: dict[str, Any] | None,
+                            extension: str | None) -> None:
+        started = getattr(self.store, "call_started", None)
+        if started is None:
+            return
+        line = self.lines.line_of_port(port.name)
+        try:
+            started(call.id, direction, line=line.id if line else None, extension=extension,
+                    caller_number=(caller_id or {}).get("number"), caller_name=(caller_id or {}).get("name"))
+        except Exception:
+            log.exception("writing the call log failed for %s", call.id)
+
     def _log_call(self, call: Call, seconds: float) -> None:
         log_call = getattr(self.store, "log_call", None)
         if log_call is None:
@@ -245,6 +260,8 @@ class Engine:
         first = call.legs[0]
         record = {"call": call.id, "started": self.clock.wall().timestamp() - seconds, "seconds": seconds,
                   "direction": first.direction, "port": first.port.name,
+                  "line": next((leg.vars["line"] for leg in call.legs if "line" in leg.vars), None),
+                  "disposition": call.disposition or ("answered" if len(call.legs) > 1 else "abandoned"),
                   "caller_number": (first.caller_id or {}).get("number"),
                   "caller_name": (first.caller_id or {}).get("name"),
                   "legs": [{"port": leg.port.name, "direction": leg.direction, "extension": leg.extension,

@@ -277,3 +277,21 @@ def test_stop_ends_calls_cleanly(vclock):
     assert o.ports["fxo1"].names() == ["seize", "release"]
     assert {e["by"] for e in o.kinds("hangup")} == {"shutdown"}
     assert not o.engine.media.running
+
+
+def test_calls_are_written_to_the_store(vclock, tmp_path):
+    from firmware.store import Store
+    store = Store.for_clock(tmp_path / "sb.db", vclock)
+    o = Office(vclock)
+    o.engine.store = store
+    o.start()
+    o.emit("fxs1", "off_hook")
+    o.run(1)
+    assert len(store.open_calls()) == 1
+    o.emit("fxs1", "on_hook")
+    o.run(0.1)
+    assert store.open_calls() == []
+    rows, total = store.query_calls()
+    assert rows[0]["direction"] == "internal" and rows[0]["disposition"] == "abandoned"
+    o.stop()
+    store.close()
