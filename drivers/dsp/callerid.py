@@ -1,0 +1,463 @@
+"""Caller ID (CND/CLIP) and visual message waiting: messages, FSK and DTMF, both directions.
+
+What it is:
+
+* :class:`CallerId` — what the line told us about a call.
+* :class:`CallerIdDecoder` — streaming receiver for Bell 202 (GR-30: 1200 Hz mark, 2200 Hz space) and
+  V.23 (ETSI EN 300 659: 1300 Hz mark, 2100 Hz space) FSK at 1200 baud, SDMF (0x04) and MDMF (0x80) caller
+  ID, SDMF/MDMF message waiting (0x06/0x82, kept in ``decoder.mwi``), and DTMF caller ID (``A..C``,
+  ``D..C``, ``A..#``, ``D1#``/``D3#``). A message whose checksum fails is refused and counted in
+  ``rejected``; truncated or framing-broken messages give nothing.
+* Encoders for FXS ports: :func:`encode_fsk` (channel seizure + marks + message), :func:`encode_dtmf_cid`,
+  :func:`encode_vmwi`, :func:`dual_tone_alert` (ETSI DT-AS, 2130 + 2750 Hz).
+
+What it is not: the timing harness (when to send relative to ringing and line reversal is the FXS/FXO
+driver's job; the reference timings are in docs/dsp.md).
+
+The FSK demodulator is non-coherent: the signal is mixed down at the mark and space frequencies and each
+product is summed over one bit; ``(mark - space) / (mark + space)`` is a decision signal in -1..1 that does
+not care about level or tilt. A UART finder locks on each start bit's edge and averages the middle of
+each bit, so baud errors of a few percent and 15 dB S/N decode.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterator, Literal, Sequence
+
+import numpy as np
+
+from drivers.dsp.dtmf import DtmfDetector
+from drivers.dsp.levels import RATE, amplitude, to_int16
+from drivers.dsp.tones import dtmf as dtmf_audio, tone
+
+__all__ = [
+    "CallerId", "CallerIdDecoder", "FSK_MODEMS", "build_message", "parse_message", "encode_fsk",
+    "encode_dtmf_cid", "encode_vmwi", "dual_tone_alert", "fsk_modulate",
+]
+
+Standard = Literal["bell202", "v23", "dtmf"]
+FSK_MODEMS: dict[str, tuple[float, float]] = {"bell202": (1200.0, 2200.0), "v23": (1300.0, 2100.0)}
+"""Standard -> (mark = 1 frequency, space = 0 frequency) in Hz."""
+BAUD = 1200.0
+
+SDMF_CALLERID, MDMF_CALLERID, SDMF_MWI, MDMF_MWI = 0x04, 0x80, 0x06, 0x82
+P_DATETIME, P_NUMBER, P_DIALLED, P_NUMBER_ABSENT, P_NAME, P_NAME_ABSENT, P_VISUAL_MWI = (
+    0x01, 0x02, 0x03, 0x04, 0x07, 0x08, 0x0B)
+_KNOWN_TYPES = (SDMF_CALLERID, MDMF_CALLERID, SDMF_MWI, MDMF_MWI)
+
+
+@dataclass(frozen=True)
+class CallerId:
+    """Who is calling. ``datetime`` is "MMDDhhmm"; absence reasons are "P" (private) or "O" (unavailable)."""
+
+    number: str | None = None
+    name: str | None = None
+    datetime: str | None = None
+    number_absent: str | None = None
+    name_absent: str | None = None
+    standard: str = "bell202"
+    format: str = "mdmf"
+    t: float = 0.0
+    """Seconds from the first sample fed to the end of the message (decoder only)."""
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The command-line contract's keys (``switchboard decode callerid``)."""
+        return {"standard": self.standard, "format": self.format, "number": self.number, "name": self.name,
+                "datetime": self.datetime, "number_absent": self.number_absent,
+                "name_absent": self.name_absent}
+
+
+# ------------------------------------------------------------------------------------------ messages
+def _checksum(body: bytes) -> int:
+    return (-sum(body)) & 0xFF
+
+
+def _param(kind: int, value: bytes) -> bytes:
+    if len(value) > 255:
+        raise ValueError(f"caller-ID parameter 0x{kind:02x} too long ({len(value)} bytes)")
+    return bytes((kind, len(value))) + value
+
+
+def _ascii(text: str, what: str) -> bytes:
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError:
+        raise ValueError(f"caller-ID {what} must be ASCII, got {text!r}") from None
+
+
+def _check_reason(reason: str | None, what: str) -> None:
+    if reason not in (None, "P", "O"):
+        raise ValueError(f"{what} must be 'P' (private), 'O' (unavailable) or None, got {reason!r}")
+
+
+def build_message(cid: CallerId, fmt: str = "mdmf") -> bytes:
+    """The bytes of a caller-ID message: type, length, body, checksum."""
+    _check_reason(cid.number_absent, "number_absent")
+    _check_reason(cid.name_absent, "name_absent")
+    if cid.datetime is not None and (len(cid.datetime) != 8 or not cid.datetime.isdigit()):
+        raise ValueError(f"datetime must be 8 digits MMDDhhmm, got {cid.datetime!r}")
+    if fmt == "sdmf":
+        who = cid.number if cid.number else (cid.number_absent or "O")
+        body = _ascii((cid.datetime or "00000000") + who, "number")
+        kind = SDMF_CALLERID
+    elif fmt == "mdmf":
+        body = b""
+        if cid.datetime:
+            body += _param(P_DATETIME, _ascii(cid.datetime, "datetime"))
+        if cid.number:
+            body += _param(P_NUMBER, _ascii(cid.number, "number"))
+        else:
+            body += _param(P_NUMBER_ABSENT, _ascii(cid.number_absent or "O", "reason"))
+        if cid.name:
+            body += _param(P_NAME, _ascii(cid.name, "name"))
+        elif cid.name_absent:
+            body += _param(P_NAME_ABSENT, _ascii(cid.name_absent, "reason"))
+        kind = MDMF_CALLERID
+    else:
+        raise ValueError(f"format must be 'sdmf' or 'mdmf', got {fmt!r}")
+    if len(body) > 255:
+        raise ValueError("caller-ID message too long")
+    msg = bytes((kind, len(body))) + body
+    return msg + bytes((_checksum(msg),))
+
+
+def _mwi_message(active: bool, fmt: str) -> bytes:
+    if fmt == "sdmf":
+        msg = bytes((SDMF_MWI, 3)) + (b"BBB" if active else b"ooo")
+    else:
+        body = _param(P_VISUAL_MWI, bytes((0xFF if active else 0x00,)))
+        msg = bytes((MDMF_MWI, len(body))) + body
+    return msg + bytes((_checksum(msg),))
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("ascii", errors="replace")
+
+
+def parse_message(msg: bytes, standard: str = "bell202") -> CallerId | bool | None:
+    """Decode a checked message (type, length, body; no checksum): a CallerId, a bool for message
+    waiting (True = messages waiting), or None for a type Switchboard does not use."""
+    kind, body = msg[0], msg[2:]
+    if kind == SDMF_CALLERID:
+        dt, who = _text(body[:8]), _text(body[8:])
+        absent = who if who in ("P", "O") else None
+        return CallerId(number=None if absent else who, datetime=dt if dt.isdigit() else None,
+                        number_absent=absent, standard=standard, format="sdmf")
+    if kind == SDMF_MWI:
+        return body[:1] == b"B"
+    fields = dict(_params(body))
+    if kind == MDMF_MWI:
+        return fields.get(P_VISUAL_MWI, b"\x00")[:1] not in (b"\x00", b"o")
+    if kind != MDMF_CALLERID:
+        return None
+    get = lambda k: _text(fields[k]) if k in fields else None  # noqa: E731
+    return CallerId(number=get(P_NUMBER), name=get(P_NAME), datetime=get(P_DATETIME),
+                    number_absent=get(P_NUMBER_ABSENT), name_absent=get(P_NAME_ABSENT),
+                    standard=standard, format="mdmf")
+
+
+def _params(body: bytes) -> Iterator[tuple[int, bytes]]:
+    i = 0
+    while i + 2 <= len(body):
+        kind, n = body[i], body[i + 1]
+        yield kind, bytes(body[i + 2:i + 2 + n])
+        i += 2 + n
+
+
+# ------------------------------------------------------------------------------------------- encoders
+def _bits(msg: bytes, seizure_bits: int, mark_bits: int, trailing_marks: int) -> list[int]:
+    bits = [i % 2 for i in range(seizure_bits)]          # 0101... (0x55 on the wire)
+    bits += [1] * mark_bits
+    for byte in msg:
+        bits += [0] + [(byte >> k) & 1 for k in range(8)] + [1]
+    return bits + [1] * trailing_marks
+
+
+def fsk_modulate(bits: Sequence[int], standard: str = "bell202", level_dbm0: float = -13.5,
+                 baud: float = BAUD, rate: int = RATE, freq_scale: float = 1.0) -> np.ndarray:
+    """Phase-continuous FSK of ``bits`` (1 = mark), int16."""
+    mark, space = FSK_MODEMS[standard]
+    n = int(np.ceil(len(bits) * rate / baud))
+    idx = np.minimum((np.arange(n) * baud / rate).astype(np.int64), len(bits) - 1)
+    freq = np.where(np.asarray(bits, dtype=np.int8)[idx] == 1, mark, space) * freq_scale
+    phase = 2.0 * np.pi * np.cumsum(freq) / rate
+    return to_int16(amplitude(level_dbm0) * np.sin(phase))
+
+
+def encode_fsk(cid: CallerId, standard: str = "bell202", fmt: str = "mdmf", level_dbm0: float = -13.5,
+               seizure_bits: int = 300, mark_bits: int = 180, baud: float = BAUD) -> np.ndarray:
+    """FSK caller-ID audio: channel seizure (``seizure_bits`` alternating), ``mark_bits`` marks, the
+    message, a few marks; int16 at 8 kHz. Call-waiting (CIDCW) practice is ``seizure_bits=0, mark_bits=80``."""
+    if standard not in FSK_MODEMS:
+        raise ValueError(f"FSK standard must be one of {', '.join(FSK_MODEMS)}, got {standard!r}")
+    bits = _bits(build_message(cid, fmt), seizure_bits, mark_bits, 5)
+    return fsk_modulate(bits, standard, level_dbm0, baud)
+
+
+def encode_vmwi(active: bool, standard: str = "bell202", fmt: str = "mdmf", level_dbm0: float = -13.5) -> np.ndarray:
+    """Visual message-waiting indicator message (MDMF 0x82 / SDMF 0x06) as FSK, int16."""
+    if standard not in FSK_MODEMS:
+        raise ValueError(f"FSK standard must be one of {', '.join(FSK_MODEMS)}, got {standard!r}")
+    return fsk_modulate(_bits(_mwi_message(active, fmt), 300, 180, 5), standard, level_dbm0)
+
+
+def dual_tone_alert(ms: float = 100.0, level_dbm0: float = -13.0) -> np.ndarray:
+    """ETSI DT-AS / Bellcore CAS: 2130 + 2750 Hz for ``ms`` (spec 88-110 ms), int16."""
+    return tone((2130.0, 2750.0), ms / 1000.0, level_dbm0)
+
+
+def encode_dtmf_cid(number: str | None, form: str = "A..C", absent: str | None = None,
+                    on_ms: float = 60, off_ms: float = 60, level_dbm0: float = -7.0) -> np.ndarray:
+    """DTMF caller ID: ``form`` is "A..C", "D..C", "A..#" or "..#". ``absent`` ("P"/"O") sends the
+    absence code instead of a number (A..C: B10/B00; D..#: D1#/D3#)."""
+    _check_reason(absent, "absent")
+    if number is not None and (not number or not number.isdigit()):
+        raise ValueError(f"DTMF caller ID carries digits only, got {number!r}")
+    if form not in ("A..C", "D..C", "A..#", "..#"):
+        raise ValueError(f"form must be A..C, D..C, A..# or ..#, got {form!r}")
+    if number is None:
+        code = {"P": "10", "O": "00"}[absent or "O"]
+        text = {"A..C": f"AB{code}C", "D..C": f"DB{code}C", "A..#": f"D{'1' if absent == 'P' else '3'}#",
+                "..#": f"D{'1' if absent == 'P' else '3'}#"}[form]
+    else:
+        text = {"A..C": f"A{number}C", "D..C": f"D{number}C", "A..#": f"A{number}#", "..#": f"{number}#"}[form]
+    return dtmf_audio(text, on_ms, off_ms, level_dbm0)
+
+
+# -------------------------------------------------------------------------------------------- decoder
+class _FskReceiver:
+    """One FSK modem's receiver: decision signal, a bounded buffer, UART and message framing."""
+
+    def __init__(self, standard: str, min_level_dbm0: float) -> None:
+        self.standard = standard
+        mark, space = FSK_MODEMS[standard]
+        self.spb = RATE / BAUD
+        self.win = int(round(self.spb))
+        k = np.arange(self.win)
+        self._mark = np.exp(-2j * np.pi * mark * k / RATE)
+        self._space = np.exp(-2j * np.pi * space * k / RATE)
+        self._own = (mark, space)
+        self._tail = np.zeros(self.win - 1)
+        self._min_pow = (amplitude(min_level_dbm0) * self.win / 2.0) ** 2
+        self._min_energy = amplitude(min_level_dbm0) ** 2 / 8.0      # per sample, with 6 dB to spare
+        self._d = np.zeros(0)
+        self._raw = np.zeros(0)
+        self._d0 = 0                 # absolute sample index of self._d[0]
+        self._since_parse = 0
+
+    def feed(self, x: np.ndarray, t0: int) -> list[tuple[int, bytes | None, float]]:
+        """Demodulate ``x`` (first sample at absolute index ``t0``); return (end sample, message or None
+        for a checksum failure, how much more this modem's tones than the other modem's) tuples."""
+        data = np.concatenate((self._tail, x))
+        self._tail = data[-(self.win - 1):].copy()
+        if not self._d.size and float(np.dot(x, x)) < self._min_energy * x.size:
+            self._d0 = t0 + x.size
+            return []
+        views = np.lib.stride_tricks.sliding_window_view(data, self.win)
+        m = np.abs(views @ self._mark) ** 2
+        s = np.abs(views @ self._space) ** 2
+        total = m + s
+        d = np.where(total > self._min_pow, (m - s) / (total + 1e-9), 0.0)
+        if not self._d.size:
+            self._d0 = t0
+        self._d = np.concatenate((self._d, d))
+        self._raw = np.concatenate((self._raw, x))
+        self._since_parse += x.size
+        if self._since_parse < 0.1 * RATE and self._d.size < 6 * RATE:
+            return []
+        self._since_parse = 0
+        return self._parse()
+
+    def _parse(self) -> list[tuple[int, bytes | None, float]]:
+        out: list[tuple[int, bytes | None, float]] = []
+        keep = None
+        for end, msg, first in _uart_messages(self._d, self.spb):
+            if msg is _PARTIAL:
+                keep = first
+                break
+            out.append((self._d0 + end, msg, self._purity(first, end)))
+        if keep is None:
+            keep = max(0, self._d.size - int(12 * self.spb))
+            if not np.any(self._d[keep:]):
+                keep = self._d.size
+        if self._d.size - keep > 6 * RATE:       # a message cannot be that long: drop the oldest
+            keep = self._d.size - int(3 * RATE)
+        self._d, self._raw = self._d[keep:], self._raw[keep:]
+        self._d0 += keep
+        return out
+
+    def _purity(self, first: int, end: int) -> float:
+        """How much more the mark run before the message sits on this modem's mark frequency than on the
+        other modem's (1200 vs 1300 Hz): auto mode keeps the likelier standard."""
+        lo = max(0, first - int(30 * self.spb))
+        seg = self._raw[lo:max(lo + 1, first - int(self.spb))]
+        t = np.arange(seg.size) / RATE
+        w = np.hanning(seg.size)
+        own = abs(np.dot(seg * w, np.exp(-2j * np.pi * self._own[0] * t)))
+        other = abs(np.dot(seg * w, np.exp(-2j * np.pi * (2500.0 - self._own[0]) * t)))
+        return own / (other + 1e-9)
+
+
+_PARTIAL = b"partial"
+
+
+def _uart_bytes(d: np.ndarray, spb: float) -> Iterator[tuple[int, int | None, int]]:
+    """(end index, byte, start index) per character after >= 10 mark bits; byte None: a framing break;
+    byte -1: the buffer ends inside a character."""
+    n = d.size
+    mark = d > 0
+    need_marks = int(10 * spb)
+    half = max(1, int(spb / 4))
+    i = 0
+    synced = False
+    while i < n:
+        if not synced:
+            nxt = np.flatnonzero(~mark[i:])
+            if nxt.size == 0:
+                return
+            if nxt[0] >= need_marks:
+                synced = True
+                i += int(nxt[0])
+                continue
+            i += int(nxt[0]) + 1
+            rest = np.flatnonzero(mark[i:])
+            if rest.size == 0:
+                return
+            i += int(rest[0])
+            continue
+        centres = i + (np.arange(10) + 0.5) * spb
+        if centres[-1] + half >= n:
+            yield n, -1, i
+            return
+        vals = [float(d[int(c) - half:int(c) + half + 1].mean()) for c in centres]
+        if vals[0] >= 0 or vals[9] <= 0:
+            synced = False
+            yield int(centres[-1]), None, i
+            i += 1
+            continue
+        byte = sum(1 << k for k in range(8) if vals[k + 1] > 0)
+        yield int(centres[-1] + spb / 2), byte, i
+        i = int(centres[9])
+        nxt = np.flatnonzero(~mark[i:])
+        if nxt.size == 0:
+            return
+        i += int(nxt[0])
+
+
+def _uart_messages(d: np.ndarray, spb: float) -> Iterator[tuple[int, bytes | None, int]]:
+    """(end index, message without checksum or None if it failed, first index) per framed message;
+    a message cut by the end of the buffer is yielded last as (.., _PARTIAL, where to resume)."""
+    buf: list[int] = []
+    first = 0
+    for end, byte, start in _uart_bytes(d, spb):
+        if byte == -1:
+            yield end, _PARTIAL, max(0, (first if buf else start) - int(12 * spb))
+            return
+        if byte is None:
+            buf = []
+            continue
+        if not buf:
+            if byte not in _KNOWN_TYPES:
+                continue
+            first = start
+        buf.append(byte)
+        if len(buf) >= 2 and len(buf) == buf[1] + 3:
+            msg = bytes(buf)
+            buf = []
+            yield end, (msg[:-1] if _checksum(msg[:-1]) == msg[-1] else None), first
+    if buf:
+        yield d.size, _PARTIAL, max(0, first - int(12 * spb))
+
+
+class CallerIdDecoder:
+    """Streaming caller-ID receiver: ``feed(samples) -> [CallerId]``.
+
+    ``standard`` is "bell202", "v23", "dtmf" or "auto" (all three at once). Checksum failures are
+    refused and counted in ``rejected``; message-waiting messages land in ``mwi`` as (t, active).
+    """
+
+    def __init__(self, standard: str = "auto", min_level_dbm0: float = -42.0) -> None:
+        if standard not in ("bell202", "v23", "dtmf", "auto"):
+            raise ValueError(f"standard must be bell202, v23, dtmf or auto, got {standard!r}")
+        self.standard = standard
+        fsk = [s for s in FSK_MODEMS if standard in (s, "auto")]
+        self._fsk = [_FskReceiver(s, min_level_dbm0) for s in fsk]
+        self._dtmf = DtmfDetector() if standard in ("dtmf", "auto") else None
+        self._digits = ""
+        self._last_digit_t = 0.0
+        self._n = 0
+        self.rejected = 0
+        self.mwi: list[tuple[float, bool]] = []
+
+    def reset(self) -> None:
+        """Forget all audio and partial messages (counters stay)."""
+        self.__init__(self.standard)  # type: ignore[misc]
+
+    def feed(self, samples: np.ndarray) -> list[CallerId]:
+        """Analyse ``samples`` (int16, any length); return the caller IDs they complete."""
+        x = np.asarray(samples, dtype=np.float64).ravel()
+        out: list[CallerId] = []
+        found = [(end, msg, purity, rx.standard) for rx in self._fsk for end, msg, purity in rx.feed(x, self._n)]
+        for end, msg, purity, standard in found:
+            twin = [f for f in found if f[3] != standard and abs(f[0] - end) < RATE // 10 and f[1] == msg]
+            if twin and twin[0][2] > purity:
+                continue                   # the other modem heard the same message more clearly
+            self._deliver(standard, end, msg, out)
+        if self._dtmf is not None:
+            for ev in self._dtmf.feed(x):
+                if ev.kind == "start":
+                    self._dtmf_digit(ev.digit, ev.t, out)
+        self._n += x.size
+        return out
+
+    def _deliver(self, standard: str, end: int, msg: bytes | None, out: list[CallerId]) -> None:
+        if msg is None:
+            self.rejected += 1
+            return
+        parsed = parse_message(msg, standard)
+        t = end / RATE
+        if isinstance(parsed, bool):
+            self.mwi.append((t, parsed))
+        elif parsed is not None:
+            out.append(replace(parsed, t=t))
+
+    def _dtmf_digit(self, digit: str, t: float, out: list[CallerId]) -> None:
+        if t - self._last_digit_t > 1.0:
+            self._digits = ""
+        self._last_digit_t = t
+        if not self._digits and digit not in "AD" and not digit.isdigit():
+            return
+        self._digits += digit
+        if len(self._digits) > 40:
+            self._digits = ""
+            return
+        if digit in "C#" and len(self._digits) > 1:
+            cid = _parse_dtmf_cid(self._digits)
+            self._digits = ""
+            if cid is not None:
+                out.append(replace(cid, t=t))
+
+
+def _parse_dtmf_cid(text: str) -> CallerId | None:
+    body, end = text[:-1], text[-1]
+    mk = lambda number=None, absent=None: CallerId(number=number, number_absent=absent,  # noqa: E731
+                                                   standard="dtmf", format="dtmf")
+    if body[:1] == "D" and end == "#" and body[1:] in ("1", "2", "3"):
+        return mk(absent={"1": "P", "2": None, "3": "O"}[body[1:]])
+    if body[:1] in "AD":
+        start = body[1:]
+        number = ""
+        i = 0
+        while i < len(start) and start[i].isdigit():
+            number += start[i]
+            i += 1
+        info = start[i:]
+        if number:
+            return mk(number=number)
+        if info.startswith("B") and len(info) >= 3:
+            return mk(absent={"10": "P", "00": "O"}.get(info[1:3], "O"))
+        return None
+    if body.isdigit() and end == "#":
+        return mk(number=body)
+    return None
+

@@ -1,0 +1,327 @@
+"""Streaming DTMF detector for 8 kHz int16 audio (ITU-T Q.24 AT&T column, ETSI ES 201 235-3).
+
+What it is: :class:`DtmfDetector` — feed blocks of any size, get :class:`DtmfEvent` ``start``/``end`` events
+whose ``t`` (seconds from the first sample fed) is estimated to a sample or two, not to a block.
+Constant memory; a silent frame costs one dot product.
+
+What it is not: a generator (see :mod:`drivers.dsp.tones`) nor a policy (what a digit means is the
+engine's business).
+
+Design (docs/dsp.md has the measurements):
+
+* Every 5 ms hop (40 samples) a Hann-weighted 80-sample segment is correlated with the eight DTMF
+  frequencies and with guard frequencies (DC, 350, 400, 425, 440 Hz: dial tones). Phases are referred to
+  absolute sample time, so partials of consecutive hops add up coherently: their sum over M hops is a
+  DFT over a Tukey window of (M+1)*40 samples (the periodic Hann halves overlap-add to one).
+* Each window of M hops is checked: best row and best column; their frequency from the phase advance
+  between the first and last M-1 hops (so a tone 3.5 % off is *measured* off and refused, rather than
+  merely scalloped); their level after removing that offset; twist; every other tone of each group well
+  below the best; and the two tones carrying most of the window's energy once DC and dial tone are
+  taken out.
+* Duration logic runs in milliseconds, not blocks: each hop's partial magnitude relative to the tone's
+  steady magnitude is the fraction of that hop covered by the tone, and because the windows overlap-add
+  to one, these fractions add up to the tone's duration and locate its edges to within a sample or two.
+  A digit starts when >= ``min_on_ms`` of tone has been seen (so 40 ms tones pass, 23 ms tones do not, at
+  any alignment); gaps shorter than ``split_gap_ms`` are bridged, longer ones end the digit.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from drivers.dsp.levels import RATE, dbm0_of_amplitude
+from drivers.dsp.tones import DTMF_COLS, DTMF_KEYS, DTMF_ROWS
+
+__all__ = ["DtmfEvent", "DtmfParams", "DtmfDetector", "decode_digits"]
+
+HOP = 40
+"""Samples between analyses (5 ms at 8 kHz)."""
+SEG = 2 * HOP
+"""Samples in one Hann-weighted segment."""
+_GUARD_FREQS = (350.0, 400.0, 425.0, 440.0)
+_FREQS = DTMF_ROWS + DTMF_COLS + (0.0,) + _GUARD_FREQS
+_DC = 8
+_WIN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(SEG) / SEG)  # periodic Hann: halves overlap-add to 1
+_HALF_SUM = float(_WIN.sum()) / 2.0  # |partial| of a sine of amplitude a is a * _HALF_SUM
+
+
+@dataclass(frozen=True)
+class DtmfEvent:
+    """A digit starting or ending; ``t`` is seconds from the first sample fed to the detector."""
+
+    kind: Literal["start", "end"]
+    digit: str
+    t: float
+
+
+@dataclass(frozen=True)
+class DtmfParams:
+    """Every knob of the detector, with the standard that sets it."""
+
+    min_level_dbm0: float = -40.0
+    """Weakest tone accepted, per tone (Q.24: operate to -25, non-operate at -55)."""
+    twist_normal_db: float = 9.0
+    """How much weaker the high tone may be (Q.24: 8 dB must pass)."""
+    twist_reverse_db: float = 5.0
+    """How much stronger the high tone may be (Q.24: 4 dB must pass)."""
+    freq_tolerance: float = 0.025
+    """Relative part of the frequency limit; the limit is ``freq_tolerance * f + freq_tolerance_hz``,
+    midway between must-accept (1.5 % + 2 Hz) and must-reject (3.5 %)."""
+    freq_tolerance_hz: float = 1.0
+    relative_peak_db: float = 10.0
+    """Every other tone of a group at least this far below the group's best."""
+    min_tone_fraction: float = 0.70
+    """Share of the window's energy (less DC and dial tone) carried by the two tones."""
+    min_on_ms: float = 31.0
+    """Tone needed before a digit is reported (Q.24: >= 40 ms operate, <= 23 ms non-operate)."""
+    split_gap_ms: float = 27.0
+    """Gap that ends a digit (Q.24: <= 10 ms bridged, >= 40 ms separates; ETSI: < 20 ms bridged)."""
+    window_hops: int = 4
+    """Hops per analysis window (4: a 25 ms Tukey window)."""
+
+
+_DEFAULT = DtmfParams()
+
+
+class _Track:
+    """The digit being followed: its tones' steady magnitudes and the duration seen so far."""
+
+    __slots__ = ("digit", "row", "col", "ref_r", "ref_c", "start_t", "on_sum", "windows", "gap_hops",
+                 "tail_sum", "last_on_hop", "last_on_rho", "active")
+
+    def __init__(self, digit: str, row: int, col: int, ref_r: float, ref_c: float) -> None:
+        self.digit, self.row, self.col = digit, row, col
+        self.ref_r, self.ref_c = ref_r, ref_c
+        self.start_t = 0.0
+        self.on_sum = 0.0
+        self.windows = 1
+        self.gap_hops = 0
+        self.tail_sum = 0.0
+        self.last_on_hop = 0
+        self.last_on_rho = 0.0
+        self.active = False
+
+    def rho(self, mags: np.ndarray) -> float:
+        """Fraction of a hop covered by this digit's tones (0..1)."""
+        return min(1.0, float(mags[self.row]) / self.ref_r, float(mags[self.col]) / self.ref_c)
+
+
+class DtmfDetector:
+    """Streaming DTMF receiver: ``feed(samples) -> [DtmfEvent]``; ``reset()`` forgets everything.
+
+    ``DtmfDetector(rate=8000, **params)`` where params are :class:`DtmfParams` fields. Only 8 kHz is
+    accepted (resample first, as ``switchboard decode`` does).
+    """
+
+    def __init__(self, rate: int = RATE, **params: float) -> None:
+        if rate != RATE:
+            raise ValueError(f"DtmfDetector works at {RATE} Hz; resample {rate} Hz audio first")
+        self.params = replace(_DEFAULT, **params) if params else _DEFAULT
+        self.rate = rate
+        freqs = np.array(_FREQS)
+        self._omega = 2.0 * np.pi * freqs / rate
+        self._basis = (_WIN[:, None] * np.exp(-1j * np.outer(np.arange(SEG), self._omega))).astype(np.complex128)
+        self._hop_rot = np.exp(-1j * self._omega * HOP)
+        self._tol_hz = np.array([f * self.params.freq_tolerance + self.params.freq_tolerance_hz
+                                 for f in DTMF_ROWS + DTMF_COLS])
+        m = self.params.window_hops
+        self._min_amp = 10.0 ** (self.params.min_level_dbm0 / 20.0)
+        self._ramp = np.arange(m)
+        self._quiet = (SEG * (dbm0_amp(self.params.min_level_dbm0 - 12.0)) ** 2) / 2.0
+        self.reset()
+
+    # ---------------------------------------------------------------------------------------- public
+    def reset(self) -> None:
+        """Forget all audio and any digit in progress; time restarts at 0."""
+        m = self.params.window_hops
+        self._buf = np.zeros(HOP)          # the overlap: last HOP samples before the next hop
+        self._pending = np.zeros(0)        # samples not yet making a whole hop
+        self._hop = 0                      # index of the next hop to analyse
+        self._hist_q: deque[np.ndarray] = deque(maxlen=m + 2)
+        self._hist_e: deque[float] = deque(maxlen=m + 2)
+        for _ in range(m + 2):
+            self._hist_q.append(np.zeros(len(_FREQS), dtype=np.complex128))
+            self._hist_e.append(0.0)
+        self._track: _Track | None = None
+
+    def feed(self, samples: np.ndarray) -> list[DtmfEvent]:
+        """Analyse ``samples`` (int16 or float, any length); return the events they complete."""
+        x = np.asarray(samples, dtype=np.float64).ravel()
+        if self._pending.size:
+            x = np.concatenate((self._pending, x))
+        nhops = x.size // HOP
+        self._pending = x[nhops * HOP:].copy()
+        if nhops == 0:
+            return []
+        data = np.concatenate((self._buf, x[:nhops * HOP]))
+        self._buf = data[-HOP:].copy()
+        segs = np.lib.stride_tricks.as_strided(data, shape=(nhops, SEG), strides=(HOP * 8, 8), writeable=False)
+        events: list[DtmfEvent] = []
+        energy_all = float(np.dot(data, data))
+        if energy_all < self._quiet * nhops and self._track is None:
+            self._skip_quiet(nhops)
+            return events
+        q, e = self._partials(segs)
+        for i in range(nhops):
+            self._hist_q.append(q[i])
+            self._hist_e.append(float(e[i]))
+            self._step(events)
+            self._hop += 1
+        return events
+
+    @property
+    def digit(self) -> str | None:
+        """The digit currently sounding (reported and not yet ended), or None."""
+        return self._track.digit if self._track is not None and self._track.active else None
+
+    # -------------------------------------------------------------------------------------- internals
+    def _skip_quiet(self, nhops: int) -> None:
+        zero = np.zeros(len(_FREQS), dtype=np.complex128)
+        for _ in range(min(nhops, self._hist_q.maxlen or 0)):
+            self._hist_q.append(zero)
+            self._hist_e.append(0.0)
+        self._hop += nhops
+
+    def _partials(self, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = segs.shape[0]
+        t0 = (self._hop * HOP) % self.rate
+        starts = (t0 + HOP * np.arange(n)) % self.rate
+        rot = np.exp(-1j * np.outer(starts, self._omega))
+        q = (segs @ self._basis) * rot
+        e = (segs * segs) @ _WIN
+        return q, e
+
+    def _centre(self, hop: int) -> float:
+        """Seconds from the first sample to the centre of hop ``hop``'s segment."""
+        return hop * HOP / self.rate
+
+    def _step(self, events: list[DtmfEvent]) -> None:
+        found = self._classify()
+        mags = np.abs(self._hist_q[-1])
+        track = self._track
+        if track is None:
+            if found is not None:
+                self._begin(found)
+            return
+        if found is not None and found[0] != track.digit:
+            self._finish(events)
+            self._begin(found)
+            return
+        if found is not None:
+            track.windows += 1
+            track.ref_r = max(track.ref_r, found[3])
+            track.ref_c = max(track.ref_c, found[4])
+        rho = track.rho(mags)
+        if rho >= 0.5:
+            track.on_sum += rho + track.tail_sum
+            track.gap_hops = 0
+            track.tail_sum = 0.0
+            track.last_on_hop = self._hop
+            track.last_on_rho = rho
+        else:
+            track.gap_hops += 1
+            if track.gap_hops <= 2:
+                track.tail_sum += rho
+            if track.gap_hops * HOP * 1000.0 / self.rate >= self.params.split_gap_ms:
+                self._finish(events)
+                return
+        if not track.active and track.on_sum * HOP * 1000.0 / self.rate >= self.params.min_on_ms \
+                and track.windows >= 2:
+            track.active = True
+            events.append(DtmfEvent("start", track.digit, round(max(0.0, track.start_t), 5)))
+
+    def _begin(self, found: tuple[str, int, int, float, float]) -> None:
+        digit, r, c, _, _ = found
+        hist = list(self._hist_q)
+        m = self.params.window_hops
+        ref_r = max(float(abs(q[r])) for q in hist[-m:])
+        ref_c = max(float(abs(q[c])) for q in hist[-m:])
+        track = _Track(digit, r, c, ref_r, ref_c)
+        rhos = [track.rho(np.abs(q)) for q in hist]
+        k = max((i for i, v in enumerate(rhos) if v >= 0.5), default=len(rhos) - 1)
+        first_on = next((i for i, v in enumerate(rhos) if v >= 0.5), k)
+        lead = sum(v for v in rhos[:first_on + 1] if v > 0.05)
+        hop_first = self._hop - (len(hist) - 1 - first_on)
+        track.start_t = self._centre(hop_first) + (HOP / 2 - HOP * lead) / self.rate
+        track.on_sum = sum(v for v in rhos if v > 0.05)
+        track.last_on_hop = self._hop - (len(hist) - 1 - k)
+        track.last_on_rho = rhos[k]
+        track.tail_sum = sum(rhos[k + 1:])
+        track.gap_hops = len(rhos) - 1 - k
+        self._track = track
+
+    def _finish(self, events: list[DtmfEvent]) -> None:
+        track = self._track
+        self._track = None
+        if track is None or not track.active:
+            return
+        end = self._centre(track.last_on_hop) + (HOP * (track.last_on_rho + track.tail_sum) - HOP / 2) / self.rate
+        events.append(DtmfEvent("end", track.digit, round(max(end, track.start_t), 5)))
+
+    def _classify(self) -> tuple[str, int, int, float, float] | None:
+        """The digit the current window holds, with its row/col and per-hop magnitudes; else None."""
+        p = self.params
+        m = p.window_hops
+        hist = self._hist_q
+        win = np.array([hist[i] for i in range(len(hist) - m, len(hist))])  # (m, K)
+        s = win.sum(axis=0)
+        pw = s.real * s.real + s.imag * s.imag
+        r = int(np.argmax(pw[:4]))
+        c = 4 + int(np.argmax(pw[4:8]))
+        if pw[r] <= 0.0 or pw[c] <= 0.0:
+            return None
+        amp_r, amp_c, df_r, df_c = self._compensated(win, r, c)
+        min_amp = self._min_amp * _HALF_SUM * m * _dbm0_peak()
+        if amp_r < min_amp or amp_c < min_amp:
+            return None
+        if abs(df_r) > self._tol_hz[r] or abs(df_c) > self._tol_hz[c]:
+            return None
+        twist = 20.0 * np.log10(amp_c / amp_r)
+        if twist > p.twist_reverse_db or twist < -p.twist_normal_db:
+            return None
+        rel = 10.0 ** (-p.relative_peak_db / 10.0)
+        rows, cols = pw[:4], pw[4:8]
+        if np.sum(rows > amp_r * amp_r * rel) > 1 or np.sum(cols > amp_c * amp_c * rel) > 1:
+            return None
+        energy = sum(self._hist_e[i] for i in range(len(hist) - m, len(hist)))
+        scale = _HALF_SUM * m
+        tonal = (amp_r * amp_r + amp_c * amp_c) / scale
+        dc = pw[_DC] / (2.0 * scale)
+        guard = (pw[_DC + 1] + max(pw[_DC + 2:_DC + 5])) / scale
+        rest = energy - dc - guard
+        if tonal < p.min_tone_fraction * max(rest, tonal):
+            return None
+        mag_r = max(float(abs(q[r])) for q in win)
+        mag_c = max(float(abs(q[c])) for q in win)
+        return DTMF_KEYS[r][c - 4], r, c, mag_r, mag_c
+
+    def _compensated(self, win: np.ndarray, r: int, c: int) -> tuple[float, float, float, float]:
+        """|window sum| of tones r and c after removing their measured frequency offsets, and the offsets."""
+        pair = win[:, (r, c)]
+        a = pair[:-1].sum(axis=0)
+        b = pair[1:].sum(axis=0)
+        adv = np.angle(b * np.conj(a))
+        df = adv * self.rate / (2.0 * np.pi * HOP)
+        z = np.exp(-1j * np.outer(self._ramp, adv))
+        amps = np.abs((pair * z).sum(axis=0))
+        return float(amps[0]), float(amps[1]), float(df[0]), float(df[1])
+
+
+def _dbm0_peak() -> float:
+    from drivers.dsp.levels import DBM0_PEAK
+    return DBM0_PEAK
+
+
+def dbm0_amp(level: float) -> float:
+    """Peak amplitude of a sine at ``level`` dBm0 (local shorthand)."""
+    return _dbm0_peak() * 10.0 ** (level / 20.0)
+
+
+def decode_digits(samples: np.ndarray, **params: float) -> str:
+    """All digits in ``samples`` as a string (a convenience over :class:`DtmfDetector`)."""
+    det = DtmfDetector(**params)
+    events = det.feed(samples) + det.feed(np.zeros(2 * RATE // 10))
+    return "".join(e.digit for e in events if e.kind == "start")

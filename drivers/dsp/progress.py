@@ -1,0 +1,331 @@
+"""Call-progress tone detection (dial, ringback, busy, reorder, learned tones) and a learn mode.
+
+What it is: :class:`ProgressDetector` — streaming, frequency-selective *and* cadence-matching: every 20 ms
+block is labelled with the country tone signature (set of frequencies) it carries, labels become on/off
+runs, and runs are matched against :data:`drivers.dsp.tones.COUNTRY_TONES`. Busy and reorder (same
+frequencies, different cadence) are told apart within two cycles; dial tone is reported after 1 s of steady
+tone (longer when a cadenced tone of that country has the same frequencies and a long 'on', e.g. 425 Hz
+ringback in Germany). :func:`learn_tone` measures frequencies, cadence and level of a recording (a line's
+own disconnect tone), :func:`spec_from_learned` turns that into a :class:`~drivers.dsp.tones.ToneSpec` the
+detector accepts through ``extra_tones``.
+
+What it is not: a disconnect policy (the FXO driver decides that a busy tone means the far end left) nor
+a speech detector.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Mapping
+
+import numpy as np
+
+from drivers.dsp.levels import RATE, amplitude, dbm0_of_amplitude
+from drivers.dsp.tones import COUNTRY_TONES, Segment, ToneSpec, tone_spec
+
+__all__ = ["ToneEvent", "ProgressDetector", "learn_tone", "spec_from_learned", "DETECTED_TONES"]
+
+BLOCK = 160
+"""Samples per analysis block (20 ms)."""
+DETECTED_TONES = ("dial", "ringback", "busy", "reorder")
+_BLOCK_MS = 1000.0 * BLOCK / RATE
+
+
+@dataclass(frozen=True)
+class ToneEvent:
+    """A call-progress tone recognised (``start``) or gone (``end``); ``t`` in seconds from the first sample."""
+
+    kind: Literal["start", "end"]
+    tone: str
+    t: float
+
+
+@dataclass
+class _Pattern:
+    name: str
+    signature: int
+    on_off: tuple[int, ...]           # () = continuous
+    cycles: float                     # evidence needed, in cycles
+
+
+class ProgressDetector:
+    """Streaming call-progress detector for one country: ``feed(samples) -> [ToneEvent]``.
+
+    ``extra_tones`` adds named specs (e.g. a learned ``"disconnect"`` tone). ``min_level_dbm0`` is the
+    weakest tone accepted (per frequency); ``tolerance`` the cadence tolerance (fraction, plus 40 ms).
+    """
+
+    def __init__(self, country: str = "US", extra_tones: Mapping[str, ToneSpec] | None = None,
+                 min_level_dbm0: float = -45.0, tolerance: float = 0.15) -> None:
+        table = dict(COUNTRY_TONES.get(country.upper()) or {})
+        if not table:
+            tone_spec(country, "dial")           # raises the clear error
+        specs = {name: table[name] for name in DETECTED_TONES if name in table}
+        specs.update(extra_tones or {})
+        self.country = country.upper()
+        self.tolerance = tolerance
+        sigs: list[tuple[float, ...]] = []
+        self._patterns: list[_Pattern] = []
+        for name, spec in specs.items():
+            sig = _resolvable(spec.freqs)
+            same = [s for s in sigs if len(s) == len(sig) and all(abs(a - b) < 30.0 for a, b in zip(s, sig))]
+            if same:
+                sig = same[0]
+            else:
+                sigs.append(sig)
+            cadence = () if spec.continuous else spec.on_off()
+            cycles = 2.0 if name in ("busy", "reorder") else 1.0
+            self._patterns.append(_Pattern(name, sigs.index(sig), cadence, cycles))
+        self._sigs = sigs
+        freqs = sorted({f for s in sigs for f in s})
+        self._freqs = freqs
+        self._sig_idx = [[freqs.index(f) for f in s] for s in sigs]
+        n = np.arange(BLOCK)
+        self._basis = np.exp(-2j * np.pi * np.outer(n, freqs) / RATE)
+        self._min_pow = (amplitude(min_level_dbm0) * BLOCK / 2.0) ** 2
+        longest_on = {}
+        for p in self._patterns:
+            if p.on_off:
+                longest_on[p.signature] = max(longest_on.get(p.signature, 0), max(p.on_off[0::2]))
+        self._dial_ms = {p.signature: max(1000.0, 1.25 * longest_on.get(p.signature, 0) + 100.0)
+                         for p in self._patterns if not p.on_off}
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all audio; time restarts at 0."""
+        self._pending = np.zeros(0)
+        self._block = 0
+        self._label = -1
+        self._label_start = 0
+        self._cand = -1
+        self._cand_start = 0
+        self._cand_count = 0
+        self._runs: list[tuple[int, int, int]] = []     # (label, start block, length in blocks)
+        self._current: str | None = None
+        self._current_start = 0.0
+
+    @property
+    def tone(self) -> str | None:
+        """The tone currently recognised, or None."""
+        return self._current
+
+    def feed(self, samples: np.ndarray) -> list[ToneEvent]:
+        """Analyse ``samples`` (int16, any length); return the events they complete."""
+        x = np.asarray(samples, dtype=np.float64).ravel()
+        if self._pending.size:
+            x = np.concatenate((self._pending, x))
+        nblocks = x.size // BLOCK
+        self._pending = x[nblocks * BLOCK:].copy()
+        events: list[ToneEvent] = []
+        if nblocks == 0:
+            return events
+        blocks = x[:nblocks * BLOCK].reshape(nblocks, BLOCK)
+        labels = self._labels(blocks)
+        for lab in labels:
+            self._step(int(lab), events)
+            self._block += 1
+        return events
+
+    # ----------------------------------------------------------------------------------------- blocks
+    def _labels(self, blocks: np.ndarray) -> np.ndarray:
+        energy = np.einsum("ij,ij->i", blocks, blocks)
+        labels = np.full(blocks.shape[0], -1)
+        loud = energy * BLOCK / 2.0 > self._min_pow
+        if not loud.any():
+            return labels
+        s = blocks[loud] @ self._basis
+        p = s.real ** 2 + s.imag ** 2                     # |S|^2; a sine of amplitude a gives (a*N/2)^2
+        tone_energy = p * 2.0 / BLOCK                     # the sine's energy in the block
+        best = np.full(p.shape[0], -1)
+        best_frac = np.zeros(p.shape[0])
+        for k, idx in enumerate(self._sig_idx):
+            sub = p[:, idx]
+            frac = tone_energy[:, idx].sum(axis=1) / energy[loud]
+            strong = sub.min(axis=1) >= sub.max(axis=1) * 0.1
+            level_ok = sub.min(axis=1) >= self._min_pow
+            ok = strong & level_ok & (frac >= 0.6) & (frac > best_frac + 0.05 * len(idx))
+            best = np.where(ok, k, best)
+            best_frac = np.where(ok, frac, best_frac)
+        labels[loud] = best
+        return labels
+
+    def _step(self, label: int, events: list[ToneEvent]) -> None:
+        if label == self._label:
+            self._cand_count = 0
+        elif label == self._cand:
+            self._cand_count += 1
+            if self._cand_count >= 2:
+                self._close_run(self._cand_start)
+                self._label, self._label_start = self._cand, self._cand_start
+                self._cand_count = 0
+        else:
+            self._cand, self._cand_start, self._cand_count = label, self._block, 1
+        self._match(events)
+
+    def _close_run(self, end_block: int) -> None:
+        self._runs.append((self._label, self._label_start, end_block - self._label_start))
+        if len(self._runs) > 16:
+            del self._runs[0]
+
+    # ----------------------------------------------------------------------------------------- cadence
+    def _ms(self, blocks: int) -> float:
+        return blocks * _BLOCK_MS
+
+    def _fits(self, ms: float, nominal: int) -> bool:
+        return abs(ms - nominal) <= nominal * self.tolerance + 40.0
+
+    def _match(self, events: list[ToneEvent]) -> None:
+        now_len = self._block + 1 - self._label_start
+        found: tuple[str, float] | None = None
+        for pat in self._patterns:
+            hit = self._match_one(pat, now_len)
+            if hit is not None:
+                found = (pat.name, hit)
+                break
+        t_now = (self._block + 1) * BLOCK / RATE
+        if self._current is not None and (found is None or found[0] != self._current):
+            if not self._still(self._current, now_len):
+                events.append(ToneEvent("end", self._current, round(self._end_time(), 4)))
+                self._current = None
+        if found is not None and self._current is None:
+            self._current = found[0]
+            events.append(ToneEvent("start", found[0], round(found[1], 4)))
+        _ = t_now
+
+    def _end_time(self) -> float:
+        """When the tone stopped: the end of the last run that carried it."""
+        if self._label >= 0:
+            return (self._block + 1) * BLOCK / RATE
+        return self._label_start * BLOCK / RATE
+
+    def _still(self, name: str, now_len: int) -> bool:
+        """True while the current run is still consistent with tone ``name``."""
+        pat = next(p for p in self._patterns if p.name == name)
+        ms = self._ms(now_len)
+        if not pat.on_off:
+            return self._label == pat.signature
+        if self._label not in (-1, pat.signature):
+            return False
+        longest = max(pat.on_off[0::2] if self._label >= 0 else pat.on_off[1::2])
+        return ms <= longest * (1 + self.tolerance) + 60.0
+
+    def _match_one(self, pat: _Pattern, now_len: int) -> float | None:
+        """Start time of the evidence if the recent runs fit ``pat``; else None."""
+        if not pat.on_off:
+            if self._label == pat.signature and self._ms(now_len) >= self._dial_ms[pat.signature]:
+                return self._label_start * BLOCK / RATE
+            return None
+        runs = self._runs + [(self._label, self._label_start, now_len)]
+        cad = pat.on_off
+        need = int(round(pat.cycles * len(cad)))
+        if len(runs) < need:
+            return None
+        tail = runs[-need:]
+        for rot in range(0, len(cad), 2):            # the evidence starts with an 'on' segment
+            ok = True
+            for i, (lab, _start, length) in enumerate(tail):
+                nominal = cad[(rot + i) % len(cad)]
+                sounding = (rot + i) % 2 == 0
+                if (lab == pat.signature) != sounding or (not sounding and lab != -1):
+                    ok = False
+                    break
+                if not self._fits(self._ms(length), nominal):
+                    ok = False
+                    break
+            if ok:
+                return tail[0][1] * BLOCK / RATE
+        return None
+
+
+def _resolvable(freqs: tuple[float, ...]) -> tuple[float, ...]:
+    """Frequencies closer than 30 Hz cannot be told apart in a 20 ms block: merge them into their mean
+    (Australia's 413 + 438 Hz dial tone is heard as one 425 Hz tone beating at 25 Hz)."""
+    out: list[list[float]] = []
+    for f in sorted(freqs):
+        if out and f - out[-1][-1] < 30.0:
+            out[-1].append(f)
+        else:
+            out.append([f])
+    return tuple(round(sum(g) / len(g), 1) for g in out)
+
+
+# ------------------------------------------------------------------------------------------ learning
+def learn_tone(samples: np.ndarray, rate: int = RATE) -> dict:
+    """Measure a recorded tone: ``{"freqs": [Hz, ...], "cadence": [on, off, ...] ms ([] = continuous),
+    "level_dbm0": per-tone level}``. Needs a few seconds with at least two cycles of a cadenced tone.
+    Raises ValueError when the recording holds no steady tone."""
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    if rate != RATE:
+        raise ValueError(f"learn_tone works at {RATE} Hz; resample first")
+    n = x.size // 80
+    if n < 20:
+        raise ValueError("recording too short to learn a tone (need at least 0.2 s)")
+    env = 10.0 * np.log10(np.einsum("ij,ij->i", x[:n * 80].reshape(n, 80), x[:n * 80].reshape(n, 80)) + 1.0)
+    hi, lo = np.percentile(env, 90), np.percentile(env, 10)
+    if hi < 10.0 * np.log10(80 * amplitude(-50.0) ** 2 / 2):
+        raise ValueError("no tone found: the recording is silent")
+    on = env > (hi + lo) / 2 if hi - lo > 10.0 else np.ones(n, dtype=bool)
+    tone_samples = np.concatenate([x[i * 80:(i + 1) * 80] for i in np.flatnonzero(on)])
+    freqs, level = _peaks(tone_samples)
+    runs = _runs(on)
+    cadence = _cycle(runs) if not on.all() else []
+    return {"freqs": freqs, "cadence": cadence, "level_dbm0": round(level, 1)}
+
+
+def _peaks(x: np.ndarray) -> tuple[list[float], float]:
+    size = 1 << int(np.ceil(np.log2(max(x.size, 8192))))
+    spec = np.abs(np.fft.rfft(x * np.hanning(x.size), size))
+    hz = np.fft.rfftfreq(size, 1.0 / RATE)
+    spec[hz < 200] = 0.0
+    first = int(np.argmax(spec))
+    peaks = [first]
+    masked = spec.copy()
+    masked[np.abs(hz - hz[first]) < 20.0] = 0.0
+    second = int(np.argmax(masked))
+    if masked[second] >= spec[first] * 10 ** (-12 / 20):
+        peaks.append(second)
+    freqs = sorted(round(float(_refine(spec, k, hz)), 1) for k in peaks)
+    amp = spec[first] * 2.0 / np.hanning(x.size).sum()
+    return freqs, dbm0_of_amplitude(amp)
+
+
+def _refine(spec: np.ndarray, k: int, hz: np.ndarray) -> float:
+    if 0 < k < spec.size - 1:
+        a, b, c = np.log(spec[k - 1:k + 2] + 1e-12)
+        off = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c != 0 else 0.0
+        return float(hz[k] + off * (hz[1] - hz[0]))
+    return float(hz[k])
+
+
+def _runs(on: np.ndarray) -> list[tuple[bool, int]]:
+    runs: list[tuple[bool, int]] = []
+    for v in on:
+        if runs and runs[-1][0] == bool(v):
+            runs[-1] = (runs[-1][0], runs[-1][1] + 10)
+        else:
+            runs.append((bool(v), 10))
+    return runs
+
+
+def _cycle(runs: list[tuple[bool, int]]) -> list[int]:
+    inner = runs[1:-1]                                 # the first and last runs are cut by the recording
+    while inner and not inner[0][0]:
+        inner = inner[1:]
+    lengths = [ms for _, ms in inner]
+    for period in range(2, len(lengths) // 2 + 1, 2):
+        a, b = lengths[:period], lengths[period:2 * period]
+        if all(abs(u - v) <= 0.15 * max(u, v) + 20 for u, v in zip(a, b)):
+            return [int(round(np.mean(lengths[i::period]) / 10.0) * 10) for i in range(period)]
+    if len(lengths) >= 2:
+        return [int(round(v / 10.0) * 10) for v in lengths[:2]]
+    raise ValueError("could not find a repeating cadence: record at least two full cycles")
+
+
+def spec_from_learned(learned: Mapping) -> ToneSpec:
+    """A :class:`ToneSpec` from :func:`learn_tone`'s result (or the same keys from configuration)."""
+    freqs = tuple(float(f) for f in learned["freqs"])
+    cadence = list(learned.get("cadence") or [])
+    level = float(learned.get("level_dbm0", -13.0))
+    if not cadence:
+        return ToneSpec((Segment(0, freqs),), level)
+    segs = tuple(Segment(int(ms), freqs if i % 2 == 0 else ()) for i, ms in enumerate(cadence))
+    return ToneSpec(segs, level)
