@@ -1,0 +1,170 @@
+"""Greetings and prompts: record in the browser, upload a file, or type text for text-to-speech; play back.
+
+Targets are the attendant menus' prompts (one per schedule state, saved as the office's own recording of
+that prompt name in ``<data>/prompts/``) and each mailbox's greetings (``<data>/voicemail/<box>/``).
+Every save is converted to 8 kHz telephone WAV by ``webui.audio`` and written atomically.
+
+Routes (POSTs carry the CSRF token; the recorder script sends it as ``X-CSRFToken``)::
+
+    GET  /greetings/                                   the page
+    POST /greetings/prompt/<name>                      source=upload (file "audio") | record | tts (text)
+    POST /greetings/prompt/<name>/delete               back to the built-in voice
+    POST /greetings/mailbox/<box>/<kind>               as above, kind: unavailable|busy|name|temporary
+    POST /greetings/mailbox/<box>/<kind>/delete
+    POST /greetings/preview                            text -> WAV to hear before saving
+    GET  /greetings/play/prompt/<name>.wav, /greetings/play/mailbox/<box>/<kind>.wav
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
+
+from webui import audio
+from webui.files import BadInput, atomic_write
+from webui.views.common import daemon
+
+bp = Blueprint("audio", __name__, url_prefix="/greetings")
+STATES = ("day", "lunch", "night", "holiday", "override")
+
+
+def data_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"])
+
+
+@bp.get("/")
+def index():
+    _, doc = daemon().config()
+    menus = []
+    for name, menu in sorted((doc.get("menus") or {}).items()):
+        greeting = menu.get("greeting") or {}
+        rows = [(state, greeting.get(state)) for state in STATES if greeting.get(state)]
+        rows += [(key, menu[key]) for key in ("invalid_prompt", "timeout_prompt") if menu.get(key)]
+        rows += [(f"key {k}", o["prompt"]) for k, o in sorted((menu.get("options") or {}).items()) if o.get("prompt")]
+        menus.append((name, [(label, prompt, _has_prompt(prompt)) for label, prompt in rows]))
+    boxes = [(e["mailbox"], e.get("name", "")) for e in doc.get("extensions", []) if e.get("mailbox")]
+    boxes += [(b["number"], b.get("name", "")) for b in (doc.get("voicemail") or {}).get("shared", [])]
+    mailboxes = [(box, name, [(kind, _has_greeting(box, kind)) for kind in audio.GREETING_KINDS])
+                 for box, name in sorted(set(boxes))]
+    return render_template("audio/index.html", menus=menus, mailboxes=mailboxes, custom=_custom_prompts(),
+                           max_mb=current_app.config["MAX_AUDIO_UPLOAD"] // (1024 * 1024), title="Greetings")
+
+
+@bp.post("/prompt/<name>")
+def save_prompt(name: str):
+    return _save(lambda: audio.prompt_path(data_dir(), name), f"Prompt {name}")
+
+
+@bp.post("/prompt/<name>/delete")
+def delete_prompt(name: str):
+    return _delete(lambda: audio.prompt_path(data_dir(), name), f"Prompt {name}")
+
+
+@bp.post("/mailbox/<box>/<kind>")
+def save_greeting(box: str, kind: str):
+    return _save(lambda: audio.greeting_path(data_dir(), box, kind), f"Mailbox {box} {kind} greeting")
+
+
+@bp.post("/mailbox/<box>/<kind>/delete")
+def delete_greeting(box: str, kind: str):
+    return _delete(lambda: audio.greeting_path(data_dir(), box, kind), f"Mailbox {box} {kind} greeting")
+
+
+@bp.post("/preview")
+def preview():
+    try:
+        wav = audio.text_to_speech(request.form.get("text", ""), _voice())
+    except BadInput as exc:
+        return jsonify(error=str(exc)), 400
+    return send_file(io.BytesIO(wav), mimetype="audio/wav", download_name="preview.wav")
+
+
+@bp.get("/play/prompt/<name>.wav")
+def play_prompt(name: str):
+    return _play(lambda: audio.prompt_path(data_dir(), name))
+
+
+@bp.get("/play/mailbox/<box>/<kind>.wav")
+def play_greeting(box: str, kind: str):
+    return _play(lambda: audio.greeting_path(data_dir(), box, kind))
+
+
+def _voice() -> str:
+    _, doc = daemon().config()
+    lang = (doc.get("office") or {}).get("language", "en")
+    return {"en": "en-us" if (doc.get("office") or {}).get("country") in ("US", "CA") else "en-gb"}.get(lang, lang)
+
+
+def _wav_from_request() -> bytes:
+    source = request.form.get("source", "upload")
+    max_seconds = 600.0
+    if source == "tts":
+        return audio.text_to_speech(request.form.get("text", ""), _voice())
+    upload = request.files.get("audio")
+    if upload is None:
+        raise BadInput("Choose a file to upload or make a recording first.")
+    if source == "upload":
+        audio.check_extension(upload.filename or "")
+    elif source != "record":
+        raise BadInput("Unknown kind of greeting source.")
+    return audio.to_telephone_wav(upload.read(), max_seconds)
+
+
+def _save(target, label: str):
+    try:
+        path = target()
+        wav = _wav_from_request()
+        atomic_write(path, wav)
+        info = audio.wav_info(wav)
+    except BadInput as exc:
+        return _answer(False, f"{label} was not saved: {exc}", 400)
+    return _answer(True, f"{label} saved ({info['seconds']} s).", 200)
+
+
+def _delete(target, label: str):
+    try:
+        path = target()
+    except BadInput as exc:
+        return _answer(False, str(exc), 400)
+    if path.exists():
+        path.unlink()
+        return _answer(True, f"{label} removed; the built-in voice is used again.", 200)
+    return _answer(False, f"{label} has no recording of its own.", 404)
+
+
+def _answer(ok: bool, message: str, status: int):
+    if request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With"):
+        return jsonify(ok=ok, message=message), status
+    flash(message, "ok" if ok else "error")
+    return redirect(url_for("audio.index"))
+
+
+def _play(target):
+    try:
+        path = target()
+    except BadInput:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="audio/wav", max_age=0, conditional=True)
+
+
+def _has_prompt(name: str) -> bool:
+    try:
+        return audio.prompt_path(data_dir(), name).is_file()
+    except BadInput:
+        return False
+
+
+def _has_greeting(box: str, kind: str) -> bool:
+    try:
+        return audio.greeting_path(data_dir(), box, kind).is_file()
+    except BadInput:
+        return False
+
+
+def _custom_prompts() -> list[str]:
+    folder = data_dir() / "prompts"
+    return sorted(p.stem for p in folder.glob("*.wav")) if folder.is_dir() else []

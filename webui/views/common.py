@@ -1,0 +1,58 @@
+"""Helpers the blueprints share: the daemon, the configuration round trip, revision checks.
+
+A page that edits configuration loads ``(revision, doc)``, puts the revision in a hidden field, and on
+save changes only what the form touched on a *fresh* copy at that revision; the daemon refuses the save if
+someone else saved in between (``stale``), and the page then shows the other person's version beside the
+values this person typed, so nothing typed is lost.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import current_app, flash, request
+
+from webui.daemon import Daemon, Refused, StaleConfig
+from webui.state import WebState
+
+STALE_MESSAGE = ("Someone else saved the configuration after you opened this page, so your change was "
+                 "not saved. Their version is shown now; your values are kept in the form — check and "
+                 "save again.")
+
+
+def daemon() -> Daemon:
+    return current_app.extensions["switchboard.daemon"]
+
+
+def web_state() -> WebState:
+    return current_app.extensions["switchboard.state"]
+
+
+def form_revision() -> Any:
+    """The configuration revision the page was loaded at (hidden field ``revision``)."""
+    raw = request.form.get("revision", "")
+    return int(raw) if raw.isdigit() else raw or None
+
+
+def save_config(edit: Callable[[dict], list[tuple[str, str]]], success: str) -> tuple[bool, list]:
+    """Apply ``edit`` to the configuration loaded at the form's revision and save it.
+
+    ``edit(doc)`` changes ``doc`` in place and returns form errors (field, reason); with errors nothing is
+    sent. Returns (saved, errors). A stale revision gives errors ``[("", STALE_MESSAGE)]``.
+    """
+    base = form_revision()
+    current_rev, doc = daemon().config()
+    errors = edit(doc)
+    if errors:
+        return False, errors
+    if base is None:
+        return False, [("", "The form is missing its configuration revision; reload the page.")]
+    if str(base) != str(current_rev):
+        return False, [("", STALE_MESSAGE)]
+    try:
+        daemon().put_config(doc, base)
+    except StaleConfig:
+        return False, [("", STALE_MESSAGE)]
+    except Refused as exc:
+        return False, exc.errors or [("", str(exc))]
+    flash(success, "ok")
+    return True, []
