@@ -6,9 +6,9 @@ that has ``mailbox:`` plus the shared ones under ``voicemail.shared``), keeps au
 ``greeting-busy.wav``, ``greeting-temp.wav``, ``greeting-name.wav``) and the index in SQLite. It chooses the
 greeting a caller hears (temporary overrides busy and unavailable; with no recording, a default built from
 prompts: "The person at extension 2 0 1 is not available"), saves a finished recording as a message
-(file renamed into place, then the row), publishes message waiting on the bus — ``mwi`` with ``mailbox``,
-``active``, ``new``, ``saved`` and ``extensions`` (whose lamps, stutter dial tone and VMWI follow) — and hands
-the message to the mailer when the mailbox has an e-mail address.
+(file renamed into place, then the row in the store), sets message waiting — through the engine's
+``set_message_waiting`` (lamps, stutter dial tone, VMWI) or an ``mwi`` bus event — publishes a ``mailbox``
+event with the counts, and hands the message to the mailer when the mailbox has an e-mail address.
 
 What it is not: the phone dialogues (``deposit`` and ``retrieve``) or SMTP (``mail``).
 """
@@ -76,7 +76,8 @@ class Voicemail:
     """The voicemail service; see the module docstring."""
 
     def __init__(self, config: Mapping[str, Any], index: MessageIndex, data_dir: Path | str, clock: Clock,
-                 publish: Publish | None = None, mailer: Any = None) -> None:
+                 publish: Publish | None = None, mailer: Any = None,
+                 mwi: Callable[[str, bool], None] | None = None) -> None:
         self.config = config
         vm = dict(config.get("voicemail") or {})
         self.max_message_seconds = float(vm.get("max_message_seconds", 180))
@@ -91,6 +92,7 @@ class Voicemail:
         self.clock = clock
         self.publish = publish
         self.mailer = mailer
+        self.mwi = mwi
         security = config.get("security") or {}
         self.pin_min_length = max(6, int(security.get("pin_min_length", 6)))
         self.guard = PinGuard.from_config(index, clock, security)
@@ -111,7 +113,7 @@ class Voicemail:
         return self.index.messages(box.number, folder)
 
     def audio_path(self, message: Message) -> Path:
-        return self.root / message.path
+        return Path(message.path)
 
     # ----- greetings -----
     def greeting(self, box: Mailbox, reason: str) -> list[str | Path]:
@@ -158,8 +160,7 @@ class Voicemail:
             log.info("mailbox %s: recording too short, discarded", box.number)
             return None
         caller_id = caller_id or {}
-        rel = str(done.path.relative_to(self.root))
-        msg_id = self.index.add(box.number, rel, _opt(caller_id.get("number")), _opt(caller_id.get("name")),
+        msg_id = self.index.add(box.number, str(done.path), _opt(caller_id.get("number")), _opt(caller_id.get("name")),
                                 received, done.seconds, done.partial)
         message = self.index.get(msg_id)
         assert message is not None
@@ -176,10 +177,6 @@ class Voicemail:
         self._after_change(message.mailbox)
 
     def delete(self, message: Message) -> None:
-        try:
-            self.audio_path(message).unlink()
-        except FileNotFoundError:
-            log.warning("message %s had no audio file", message.id)
         self.index.remove(message.id)
         self._after_change(message.mailbox)
 
@@ -189,10 +186,17 @@ class Voicemail:
             self.update_mwi(box)
 
     def update_mwi(self, box: Mailbox) -> None:
+        """Message waiting: through ``mwi(mailbox, active)`` (the engine: lamps, stutter tone, VMWI) when
+        given, else as an ``mwi`` bus event; and always a ``mailbox`` event with the counts."""
         counts = self.counts(box)
+        active = counts["new"] > 0
+        if self.mwi is not None:
+            self.mwi(box.number, active)
+        elif self.publish:
+            self.publish("mwi", mailbox=box.number, active=active, extensions=list(box.extensions))
         if self.publish:
-            self.publish("mwi", mailbox=box.number, active=counts["new"] > 0, new=counts["new"],
-                         saved=counts["saved"], extensions=list(box.extensions))
+            self.publish("mailbox", mailbox=box.number, new=counts["new"], saved=counts["saved"],
+                         extensions=list(box.extensions))
 
     def publish_all_mwi(self) -> None:
         """At start-up: tell every lamp where it stands."""
@@ -214,7 +218,7 @@ class Voicemail:
     def change_pin(self, box: Mailbox, pin: str) -> None:
         self.index.set_pin_hash(box.number, hash_pin(pin), self.clock.wall())
         log.info("mailbox %s: PIN changed by phone", box.number)
-        self.index.security_event(self.clock.wall(), "pin_changed", f"mailbox:{box.number}", None,
+        self.index.security_event(self.clock.wall(), "pin_changed", box.number, None,
                                   "PIN changed by phone")
 
     def local_time(self, when: datetime) -> datetime:

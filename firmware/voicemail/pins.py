@@ -137,4 +137,4 @@ class PinGuard:
 
     def _event(self, kind: str, mailbox: str, source: str | None, detail: str) -> None:
         log.warning("security %s mailbox=%s source=%s: %s", kind, mailbox, source or "-", detail)
-        self.index.security_event(self.clock.wall(), kind, f"mailbox:{mailbox}", source, detail)
+        self.index.security_event(self.clock.wall(), kind, mailbox, source, detail)

@@ -37,11 +37,11 @@ def silence(seconds: float) -> list[np.ndarray]:
 @pytest.fixture
 def vm(tmp_path, vclock):
     events = []
-    index = MessageIndex.open(str(tmp_path / "box.db"))
+    index = MessageIndex.open(str(tmp_path / "box.db"), vclock)
     service = Voicemail(CONFIG, index, tmp_path, vclock, lambda kind, **d: events.append((kind, d)))
     service.events = events
     yield service
-    index.conn.close()
+    index.close()
 
 
 def record(writer: MessageWriter, frames) -> None:
@@ -65,10 +65,12 @@ def test_message_saved_with_row_file_and_mwi(vm):
     audio = load_wav(vm.audio_path(msg))
     assert abs(len(audio) / 8000 - msg.seconds) < 0.01
     assert not list(box.folder.glob(".*part")) and not list(box.folder.glob("*.tmp"))
-    assert ("mwi", {"mailbox": "201", "active": True, "new": 1, "saved": 0, "extensions": ["201"]}) in vm.events
+    assert ("mwi", {"mailbox": "201", "active": True, "extensions": ["201"]}) in vm.events
+    assert ("mailbox", {"mailbox": "201", "new": 1, "saved": 0, "extensions": ["201"]}) in vm.events
+    assert vm.index.store.messages("201")[0]["path"] == str(vm.audio_path(msg))
     vm.save(msg)
     assert vm.counts(box) == {"new": 0, "saved": 1}
-    assert vm.events[-1][1]["active"] is False
+    assert [e for e in vm.events if e[0] == "mwi"][-1][1]["active"] is False
     vm.delete(vm.messages(box, "saved")[0])
     assert vm.counts(box) == {"new": 0, "saved": 0} and not list(box.folder.glob("msg-*.wav"))
 
@@ -166,7 +168,7 @@ def test_pin_lockout_across_calls_with_growing_backoff(vm, vclock):
     assert wrong().retry_after == 120                   # second lockout doubles
     vclock.loop.run_until_complete(_sleep(121))
     assert guard.check("201", "480716", vm.verify(box)).ok
-    kinds = [e["kind"] for e in vm.index.security_events("mailbox:201")]
+    kinds = [e["kind"] for e in vm.index.security_events("201")]
     assert kinds.count("pin_failure") == 6 and kinds.count("pin_lockout") == 2 and "pin_locked_attempt" in kinds
 
 
