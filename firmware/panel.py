@@ -13,11 +13,12 @@ LED        pattern
 ``fault``  ``on`` while any port reports a fault, else ``off``
 ========== ==========================================================================================
 
-Buttons: ``night`` (a short press toggles day/night mode; the engine publishes ``night``).
+Buttons: ``daynight`` (a press toggles day/night mode; the engine publishes ``night``). Every press is
+published as a ``button`` event.
 
-The panel driver (``drivers/panel.py``, or the simulated one) is asked for ``set_led(name, pattern)`` (or a
-``leds`` mapping it watches) and offers ``subscribe(fn)`` for button events (``kind`` ``press`` or
-``button``, ``data["button"]``). A panel that lacks an LED is logged once; the box works without a panel.
+The panel driver (``drivers/panel.py``) is asked for ``set_led(name, pattern)`` and offers ``subscribe(fn)``
+for :class:`~drivers.panel.ButtonEvent` (``kind`` ``press``/``long_press``/``release``, ``button``). A panel
+that lacks an LED is logged once; the box works without a panel.
 
 What it is not: the GPIO driver or LED pattern timing (the driver blinks; this module only names patterns).
 """
@@ -30,6 +31,7 @@ from firmware.engine.bus import BusEvent
 
 log = logging.getLogger(__name__)
 
+NIGHT_BUTTONS = ("daynight", "night")
 LINE_PATTERNS = {"idle": "off", "ringing": "flash", "answered": "on", "in_use": "on", "fault": "blink"}
 
 
@@ -80,10 +82,11 @@ class PanelBinding:
 
     def _on_button(self, event: Any) -> None:
         kind = getattr(event, "kind", None)
-        data = getattr(event, "data", {}) or {}
-        if kind not in ("press", "button", "short_press"):
+        button = getattr(event, "button", None) or (getattr(event, "data", None) or {}).get("button")
+        if kind != "press":
             return
-        if data.get("button") == "night":
+        self.engine.bus.publish("button", button=button)
+        if button in NIGHT_BUTTONS:
             self.engine.set_night(not self.engine.night)
 
     def _set(self, led: str, pattern: str) -> None:

@@ -298,9 +298,9 @@ class ScenarioRunner:
 
         def probe() -> bool:
             panel = getattr(self.office, "panel", None)
-            leds = getattr(panel, "leds", None)
-            if isinstance(leds, Mapping) and led in leds:
-                return str(leds[led]) == pattern
+            shown = getattr(panel, "patterns", None)
+            if isinstance(shown, Mapping) and led in shown:
+                return str(shown[led]) == pattern
             return self.box.panel.leds.get(led) == pattern
         return probe
 

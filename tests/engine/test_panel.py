@@ -1,7 +1,7 @@
 """The front-panel binding: lamps follow line state, message waiting, night mode and faults."""
 from __future__ import annotations
 
-from drivers.port import PortEvent
+from drivers.panel import ButtonEvent
 from firmware.panel import PanelBinding
 
 
@@ -21,7 +21,7 @@ class FakePanel:
 
     def press(self, button):
         for fn in list(self.listeners):
-            fn(PortEvent("press", "panel", 0.0, {"button": button}))
+            fn(ButtonEvent("press", button, 0.0))
 
 
 async def _idle(leg):
@@ -40,7 +40,7 @@ def test_leds_follow_the_office(office):
     assert panel.leds["line1"] == "on"
     office.engine.set_message_waiting("201", True)
     assert panel.leds["mwi"] == "blink"
-    panel.press("night")
+    panel.press("daynight")
     assert panel.leds["night"] == "on" and office.engine.night
     office.emit("fxs2", "fault", reason="SLIC gone")
     assert panel.leds["fault"] == "on"
