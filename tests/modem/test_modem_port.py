@@ -1,0 +1,192 @@
+"""A USB voice modem on line 1, through real pyserial to a fake modem behind a real pty."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drivers.errors import PortError
+from drivers.modem.channel import decode, encode
+from drivers.port import FRAME_SAMPLES
+
+from .conftest import advance, pump, settle
+
+
+def quantized(x: np.ndarray, fmt: str = "u8") -> np.ndarray:
+    return decode(encode(x, fmt), fmt)
+
+
+def speech(frames: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-20000, 20000, frames * FRAME_SAMPLES).astype(np.int16)
+    x[::7] = -28672  # encodes to 0x10 in 8-bit linear: must survive DLE shielding both ways
+    return x
+
+
+def read_frames(clock, port, n: int) -> np.ndarray:
+    got = []
+    pump(clock, lambda: (got.append(port.read_frame().copy()) or False)
+         or sum(1 for f in got if f.any()) >= n)
+    nonsilent = [f for f in got if f.any()]
+    return np.concatenate(nonsilent[:n])
+
+
+def answer(clock, port, fake) -> None:
+    port.seize()
+    want = "trx" if port.profile.duplex == "full" else "rx"
+    pump(clock, lambda: port.voice == want and fake.mode != "command")
+
+
+def test_the_modem_is_opened_by_its_path_and_initialised_for_caller_id(port, fake):
+    assert fake.commands == ["ATZ", "ATE0V1", "AT+VCID=1"]
+    assert port.state == "idle" and port.fault is None and port.kind == "modem"
+
+
+def test_a_call_rings_with_caller_id_between_the_first_and_second_ring(vclock, port, fake):
+    fake.ring()
+    fake.send_caller_id(number="5551234", name="SMITH JOHN", date="0105", time="0930")
+    fake.ring()
+    pump(vclock, lambda: len(port.rec.of("ring")) == 2)
+    assert port.rec.kinds() == ["ring", "caller_id", "ring"]
+    assert [e.data["count"] for e in port.rec.of("ring")] == [1, 2]
+    cid = port.rec.of("caller_id")[0].data
+    assert cid == {"number": "5551234", "name": "SMITH JOHN", "datetime": "01050930", "number_absent": None,
+                   "name_absent": None, "standard": "modem"}
+
+
+def test_a_number_without_a_name_is_reported_at_the_next_ring(vclock, port, fake):
+    fake.ring()
+    fake.send_lines("NMBR = 5559876")
+    fake.ring()
+    pump(vclock, lambda: len(port.rec.of("ring")) == 2)
+    assert port.rec.kinds() == ["ring", "caller_id", "ring"]
+    assert port.rec.of("caller_id")[0].data["number"] == "5559876"
+    assert port.rec.of("caller_id")[0].data["name"] is None
+
+
+def test_a_partial_caller_id_is_reported_after_the_wait_if_no_ring_follows(vclock, port, fake):
+    fake.ring()
+    fake.send_lines("DATE=0105", "NMBR=5550001")
+    pump(vclock, lambda: port._cid.fields.get("NMBR") is not None)
+    assert not port.rec.of("caller_id")
+    advance(vclock, 2.0)
+    assert port.rec.of("caller_id")[0].data["number"] == "5550001"
+
+
+def test_private_and_out_of_area_callers(vclock, port, fake):
+    fake.ring()
+    fake.send_caller_id(number="P", name="O", date="0105", time="0930")
+    pump(vclock, lambda: port.rec.of("caller_id"))
+    data = port.rec.of("caller_id")[0].data
+    assert (data["number"], data["number_absent"], data["name"], data["name_absent"]) == (None, "P", None, "O")
+
+
+def test_garbled_caller_id_and_line_noise_never_stop_the_line(vclock, port, fake):
+    fake.ring()
+    fake.send_lines("DATE = 1345", "TIME=09", b"\xff\xfe\x81NMBR\x00=\x01", "NMBR = 555-12\x07 34",
+                    "NAME = O'BRIEN \x1b[2J", b"\x80" * 400)
+    fake.send_raw(b"\x10z\x10\x7f\x10\x05")  # unknown DLE codes
+    fake.ring()
+    pump(vclock, lambda: len(port.rec.of("ring")) == 2)
+    cid = port.rec.of("caller_id")[0].data
+    assert cid["datetime"] is None  # month 13 and a cut-off time are not trusted
+    assert cid["number"] == "5551234" and cid["name"] == "O'BRIEN [2J"  # control characters removed
+    assert port.counters["garbled"] >= 2 and port.counters["unknown_codes"] == 3
+    assert port.fault is None and port.state == "ringing"
+
+
+def test_no_further_ring_is_an_abandoned_call(vclock, port, fake):
+    fake.ring()
+    pump(vclock, lambda: port.rec.of("ring"))
+    advance(vclock, 7.9)
+    assert not port.rec.of("ring_abandoned")
+    advance(vclock, 0.2)
+    assert port.rec.kinds()[-1] == "ring_abandoned" and port.state == "idle"
+    fake.ring()
+    pump(vclock, lambda: len(port.rec.of("ring")) == 2)
+    assert port.rec.of("ring")[-1].data["count"] == 1
+
+
+def test_answering_hears_the_caller_and_their_keypresses(vclock, port, fake):
+    fake.ring()
+    pump(vclock, lambda: port.state == "ringing")
+    answer(vclock, port, fake)
+    assert fake.commands[3:] == ["AT+FCLASS=8", "AT+VSM=128,8000", "AT+VSD=128,0", "AT+VLS=1", "AT+VRX"]
+    said = speech(5)
+    fake.say(said)
+    assert np.array_equal(read_frames(vclock, port, 5), quantized(said))
+    fake.press("5")
+    fake.press("#")
+    pump(vclock, lambda: len(port.rec.of("digit")) == 2)
+    assert [(e.data["digit"], e.data["source"]) for e in port.rec.of("digit")] == [("5", "modem"), ("#", "modem")]
+
+
+def test_a_half_duplex_modem_switches_to_transmit_to_play_a_prompt(vclock, port, fake):
+    answer(vclock, port, fake)
+    prompt = speech(4, seed=2)
+    for frame in np.split(prompt, 4):
+        port.write_frame(frame)
+    pump(vclock, lambda: len(fake.heard()) >= len(prompt))
+    assert "AT+VTX" in fake.commands and port.voice == "tx"
+    assert np.array_equal(fake.heard()[:len(prompt)], quantized(prompt))
+    for _ in range(12):  # the prompt is over: silence hands the line back to listening
+        port.write_frame(np.zeros(FRAME_SAMPLES, np.int16))
+    pump(vclock, lambda: port.voice == "rx" and fake.mode == "vrx")
+    assert fake.commands[-1] == "AT+VRX"
+
+
+def test_a_full_duplex_modem_talks_and_listens_at_once(vclock, cx_port, cx_fake):
+    answer(vclock, cx_port, cx_fake)
+    assert cx_fake.commands[-2:] == ["AT+VLS=1", "AT+VTR"] and "AT+VSM=1,8000,0,0" in cx_fake.commands
+    said, played = speech(3, seed=3), speech(3, seed=4)
+    cx_fake.say(said)
+    for frame in np.split(played, 3):
+        cx_port.write_frame(frame)
+    assert np.array_equal(read_frames(vclock, cx_port, 3), quantized(said))
+    pump(vclock, lambda: len(cx_fake.heard()) >= len(played))
+    assert np.array_equal(cx_fake.heard()[:len(played)], quantized(played))
+    cx_fake.press("7")  # Conexant brackets the digit: <DLE>/ <DLE>7 <DLE>~
+    pump(vclock, lambda: cx_port.rec.of("digit"))
+    settle(vclock)
+    assert [e.data["digit"] for e in cx_port.rec.of("digit")] == ["7"]
+
+
+def test_busy_tone_in_a_call_is_a_disconnect(vclock, port, fake):
+    answer(vclock, port, fake)
+    fake.busy()
+    pump(vclock, lambda: port.rec.of("disconnect"))
+    assert port.rec.of("tone")[0].data["tone"] == "busy"
+    assert port.rec.of("disconnect")[0].data["reason"] == "busy_tone"
+
+
+def test_release_ends_voice_mode_and_hangs_up(vclock, port, fake):
+    answer(vclock, port, fake)
+    port.release()
+    pump(vclock, lambda: fake.commands[-1] == "ATH0" and fake.mode == "command")
+    assert port.state == "idle" and not fake.off_hook
+
+
+def test_seize_dial_and_dial_tone(vclock, port, fake):
+    port.seize()
+    pump(vclock, lambda: port.voice == "rx")
+    fake.dial_tone()
+    pump(vclock, lambda: port.rec.of("dial_tone"))
+    port.dial("0123*#")
+    pump(vclock, lambda: port.rec.of("dial_done"))
+    assert "AT+VTS=0,1,2,3,*,#" in fake.commands
+    assert port.rec.of("dial_done")[0].data["digits"] == "0123*#"
+    assert fake.mode == "vrx"
+    with pytest.raises(PortError, match="cannot dial"):
+        port.dial("12x")
+
+
+def test_commands_are_refused_while_the_modem_is_missing(vclock, fake):
+    from .conftest import make_port
+    fake.unplug()
+    port, rec = make_port(vclock, fake)
+    pump(vclock, lambda: port.state == "faulted")
+    try:
+        assert "cannot open modem" in port.fault and fake.device in port.fault
+        with pytest.raises(PortError, match="not available"):
+            port.seize()
+    finally:
+        port.close()
