@@ -16,8 +16,10 @@ the level is high and the owning process is alive.
 What it is not: the health check itself. Whether the loop is healthy is decided by the loop calling
 ``heartbeat()``; this module only notices when it stops. It does not decide how the board's pins are opened.
 
-Board configuration (``board.lifeline`` in the office document): ``pin`` (BCM number), ``active_high``
-(default true: high energises the coil), ``stall_seconds`` (default 2).
+Board configuration (``board.lifeline`` in the office document): ``pin`` (BCM number, default 26 as on the
+reference board), ``active_high`` (default true: high energises the coil), ``stall_seconds`` (default 2).
+:func:`open_lifeline` builds the lifeline from it; on the simulated board it mirrors the relay to
+``$RUNTIME_DIRECTORY/lifeline.state`` (or ``$SWITCHBOARD_LIFELINE_MIRROR``) when either is set.
 
 Mirror file format (one line, ASCII): ``<level 0|1> <pid> <unix time of the change>``.
 """
@@ -29,9 +31,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 from drivers.errors import ZombieThread
+from drivers.gpio.board import REFERENCE_LIFELINE
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +42,9 @@ DEFAULT_STALL_SECONDS = 2.0
 
 
 class RelayOutput(Protocol):
-    """The one thing the lifeline needs of a pin: drive it to a logic level."""
+    """The one thing the lifeline needs of a pin (:class:`drivers.gpio.Pin` has it): drive a logic level."""
 
-    def write(self, level: bool) -> None: ...
+    def set(self, value: bool) -> None: ...
 
 
 class StateMirror:
@@ -133,7 +136,7 @@ class Lifeline:
         return self._armed
 
     def _drive(self, energise: bool) -> None:
-        self.pin.write(energise if self.active_high else not energise)
+        self.pin.set(energise if self.active_high else not energise)
         self._energised = energise
         if self.mirror is not None:
             self.mirror.write(energise)
@@ -200,3 +203,29 @@ class Lifeline:
             if thread.is_alive():
                 raise ZombieThread("the lifeline watcher did not stop")
         self.rest()
+
+
+def mirror_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where the simulated relay is mirrored: ``$SWITCHBOARD_LIFELINE_MIRROR``, else the runtime directory."""
+    env = os.environ if environ is None else environ
+    if env.get("SWITCHBOARD_LIFELINE_MIRROR"):
+        return Path(env["SWITCHBOARD_LIFELINE_MIRROR"])
+    runtime = env.get("RUNTIME_DIRECTORY", "").split(":")[0]
+    return Path(runtime) / "lifeline.state" if runtime else None
+
+
+def open_lifeline(board: Mapping[str, Any], factory: Any, environ: Mapping[str, str] | None = None) -> Lifeline:
+    """The lifeline relay of ``board`` (the office document's ``board:``) on a pin from ``factory``.
+
+    The pin is opened as an output driven to rest. On the simulated board the relay is mirrored to a file so
+    that a test or the bench can watch it from another process (see :func:`relay_energised`).
+    """
+    spec = board.get("lifeline") or {}
+    active_high = bool(spec.get("active_high", True))
+    pin = factory.pin(int(spec.get("pin", REFERENCE_LIFELINE)), mode="out", initial=not active_high)
+    mirror = None
+    if board.get("gpio_backend") == "sim":
+        path = mirror_path(environ)
+        mirror = StateMirror(path) if path is not None else None
+    return Lifeline(pin, stall_seconds=float(spec.get("stall_seconds", DEFAULT_STALL_SECONDS)),
+                    active_high=active_high, mirror=mirror)

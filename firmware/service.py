@@ -9,7 +9,8 @@ What it is: the pieces ``switchboard run`` uses to behave under systemd (``syste
   loop sends ``WATCHDOG=1`` and the lifeline heartbeat; :meth:`Supervisor.ports_up` sends ``READY=1`` and arms
   the relay; :meth:`Supervisor.stopping` drops it.
 - :func:`recover_ports` — after a crash, every relay output is driven to rest (lines released, ringing stopped)
-  before the box takes calls; :func:`end_interrupted_calls` marks the calls a crash left open as ended.
+  before the box takes calls. (The calls a crash left open in the call log are ended by the store, on open:
+  :func:`firmware.engine.assembly.open_store` calls ``Store.end_interrupted_calls``.)
 - :func:`install_stop_signals` and :func:`stop_within` — SIGTERM/SIGINT end calls cleanly within a bound.
 - :class:`DataSpace` — whether the data partition can take a recording; when it is full the box still answers
   and plays its prompts, and recording says it cannot.
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, TextIO
 
 from drivers.clock import Clock, Timer
-from drivers.errors import ConfigError, PortError, SwitchboardError
+from drivers.errors import ConfigError, PortError
 
 from firmware.lifeline import Lifeline
 from firmware.notify import Notifier
@@ -255,18 +256,6 @@ def recover_ports(ports: Mapping[str, Any]) -> list[str]:
             refused.append(name)
             log.warning("could not bring %s to rest at start-up: %s", name, exc, extra={"port": name})
     return refused
-
-
-def end_interrupted_calls(store: Any) -> int:
-    """Mark calls a crash left in progress as ended (through the store's helper); the number marked."""
-    for helper in ("end_interrupted_calls", "close_open_calls", "mark_interrupted_calls"):
-        fn = getattr(store, helper, None)
-        if fn is not None:
-            count = int(fn() or 0)
-            if count:
-                log.warning("%d call(s) were in progress when the daemon stopped; marked as ended", count)
-            return count
-    raise SwitchboardError("the call log has no helper to end interrupted calls")
 
 
 # ------------------------------------------------------------------------------------------ stopping

@@ -19,8 +19,8 @@ class RecordingPin:
         self.levels: list[bool] = []
         self.changed = threading.Event()
 
-    def write(self, level: bool) -> None:
-        self.levels.append(level)
+    def set(self, value: bool) -> None:
+        self.levels.append(value)
         self.changed.set()
 
     @property
@@ -135,7 +135,7 @@ def test_relay_drops_when_the_owning_process_dies(tmp_path):
         "import sys, signal, os\n"
         "from firmware.lifeline import Lifeline, StateMirror\n"
         "class P:\n"
-        "    def write(self, level): pass\n"
+        "    def set(self, value): pass\n"
         f"Lifeline(P(), mirror=StateMirror({str(path)!r})).arm()\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
@@ -149,3 +149,34 @@ def test_missing_or_torn_mirror_is_rest(tmp_path):
     assert not relay_energised(tmp_path / "absent")
     (tmp_path / "torn").write_text("1 ")
     assert read_mirror(tmp_path / "torn") is None
+
+
+def test_open_lifeline_on_the_simulated_board_mirrors_the_relay(vclock, tmp_path):
+    from drivers.gpio.sim import SimFactory
+    from firmware.lifeline import open_lifeline
+    factory = SimFactory(vclock)
+    board = {"profile": "sim", "gpio_backend": "sim", "lifeline": {"pin": 26, "stall_seconds": 1.5}}
+    lifeline = open_lifeline(board, factory, {"RUNTIME_DIRECTORY": str(tmp_path)})
+    assert lifeline.stall_seconds == 1.5
+    lifeline.rest()
+    assert lifeline.pin.number == 26 and lifeline.pin.state is False
+    lifeline.arm()
+    assert lifeline.pin.state is True
+    assert relay_energised(tmp_path / "lifeline.state")
+    lifeline.stop()
+    assert not relay_energised(tmp_path / "lifeline.state")
+
+
+def test_open_lifeline_defaults_to_the_reference_pin_and_no_mirror_on_hardware(vclock):
+    from firmware.lifeline import open_lifeline
+
+    class Factory:
+        def pin(self, number, mode="in", pull=None, initial=False):
+            self.opened = (number, mode, initial)
+            return RecordingPin()
+
+    factory = Factory()
+    lifeline = open_lifeline({"profile": "reference", "gpio_backend": "rpigpio"}, factory,
+                             {"RUNTIME_DIRECTORY": "/run/switchboard"})
+    assert factory.opened == (26, "out", False)
+    assert lifeline.mirror is None and lifeline.stall_seconds == 2.0

@@ -12,11 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from drivers.errors import ConfigError, PortError, SwitchboardError
+from drivers.errors import ConfigError, PortError
 from firmware.lifeline import Lifeline
 from firmware.notify import RecordingNotifier
 from firmware.service import (DataSpace, JournalHandler, KeyValueFormatter, Supervisor, check_gpio_backend,
-                              configure_logging, encode_journal, end_interrupted_calls, install_stop_signals,
+                              configure_logging, encode_journal, install_stop_signals,
                               recover_ports, runtime_dir, stop_within)
 
 
@@ -24,8 +24,8 @@ class Pin:
     def __init__(self) -> None:
         self.levels: list[bool] = []
 
-    def write(self, level: bool) -> None:
-        self.levels.append(level)
+    def set(self, value: bool) -> None:
+        self.levels.append(value)
 
 
 # ------------------------------------------------------------------------------------- health tick
@@ -166,13 +166,6 @@ def test_recovery_rests_every_relay_output(caplog):
     assert ports["fxs1"].commands == ["stop_ring"]
     assert ports["modem1"].commands == ["release"]
     assert "could not bring fxo2 to rest" in caplog.text
-
-
-def test_interrupted_calls_are_ended_through_the_store_helper():
-    store = SimpleNamespace(end_interrupted_calls=lambda: 2)
-    assert end_interrupted_calls(store) == 2
-    with pytest.raises(SwitchboardError):
-        end_interrupted_calls(SimpleNamespace())
 
 
 # ----------------------------------------------------------------------------------------- stopping
