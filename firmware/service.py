@@ -10,7 +10,8 @@ What it is: the pieces ``switchboard run`` uses to behave under systemd (``syste
   the relay; :meth:`Supervisor.stopping` drops it.
 - :func:`recover_ports` — after a crash, every relay output is driven to rest (lines released, ringing stopped)
   before the box takes calls. (The calls a crash left open in the call log are ended by the store, on open:
-  :func:`firmware.engine.assembly.open_store` calls ``Store.end_interrupted_calls``.)
+  :func:`firmware.engine.assembly.open_store` calls ``Store.end_interrupted_calls``.) :func:`recover_recordings`
+  keeps the voicemail a crash cut short.
 - :func:`install_stop_signals` and :func:`stop_within` — SIGTERM/SIGINT end calls cleanly within a bound.
 - :class:`DataSpace` — whether the data partition can take a recording; when it is full the box still answers
   and plays its prompts, and recording says it cannot.
@@ -29,11 +30,12 @@ import socket
 import struct
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, TextIO
 
 from drivers.clock import Clock, Timer
-from drivers.errors import ConfigError, PortError
+from drivers.errors import ConfigError, PortError, SwitchboardError
 
 from firmware.lifeline import Lifeline
 from firmware.notify import Notifier
@@ -256,6 +258,60 @@ def recover_ports(ports: Mapping[str, Any]) -> list[str]:
             refused.append(name)
             log.warning("could not bring %s to rest at start-up: %s", name, exc, extra={"port": name})
     return refused
+
+
+_WAV_HEADER_BYTES = 44
+_RATE = 8000
+
+
+def _wav_header(n_samples: int) -> bytes:
+    data = n_samples * 2
+    return (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE" + b"fmt " +
+            struct.pack("<IHHIIHH", 16, 1, 1, _RATE, _RATE * 2, 2, 16) + b"data" + struct.pack("<I", data))
+
+
+def recover_recordings(data_dir: Path, store: Any, min_seconds: float = 1.0) -> list[Path]:
+    """Keep the messages a crash cut short: every ``voicemail/<mailbox>/.rec-*.part`` becomes a message.
+
+    A recording streams to its part file frame by frame (:mod:`firmware.voicemail.recorder`); after a kill or a
+    power cut the file holds everything the caller said up to then, under a header that says 0 samples. Here
+    the header is fixed from the file's size, the file renamed to a message name (stamped with its last
+    write), indexed in the store and marked partial. Parts shorter than ``min_seconds`` are removed. Returns
+    the messages kept.
+    """
+    kept = []
+    for part in sorted(Path(data_dir, "voicemail").glob("*/.rec-*.part")):
+        mailbox = part.parent.name
+        try:
+            kept_path = _adopt_part(part, mailbox, store, min_seconds)
+        except (OSError, SwitchboardError) as exc:
+            log.error("could not recover the interrupted recording %s: %s", part, exc, extra={"mailbox": mailbox})
+            continue
+        if kept_path is not None:
+            kept.append(kept_path)
+    return kept
+
+
+def _adopt_part(part: Path, mailbox: str, store: Any, min_seconds: float) -> Path | None:
+    samples = max(0, part.stat().st_size - _WAV_HEADER_BYTES) // 2
+    seconds = samples / _RATE
+    if seconds < min_seconds:
+        part.unlink()
+        log.info("removed an interrupted recording of %.1f s (too short)", seconds, extra={"mailbox": mailbox})
+        return None
+    stamp = datetime.fromtimestamp(part.stat().st_mtime, timezone.utc)
+    with open(part, "r+b") as fh:
+        fh.truncate(_WAV_HEADER_BYTES + samples * 2)
+        fh.seek(0)
+        fh.write(_wav_header(samples))
+        fh.flush()
+        os.fsync(fh.fileno())
+    final = part.with_name(f"msg-{stamp.strftime('%Y%m%d-%H%M%S')}-{part.stem[-8:]}.wav")
+    os.replace(part, final)
+    msg_id = store.add_message(mailbox, final, duration_s=seconds, received_at=stamp)
+    store.put(f"voicemail.partial.{msg_id}", True)
+    log.warning("kept a message of %.1f s interrupted by a restart", seconds, extra={"mailbox": mailbox})
+    return final
 
 
 # ------------------------------------------------------------------------------------------ stopping

@@ -239,3 +239,34 @@ def test_gpio_backend_named_by_the_unit_must_match_the_board():
 def test_runtime_dir_from_systemd():
     assert str(runtime_dir({"RUNTIME_DIRECTORY": "/run/switchboard"})) == "/run/switchboard"
     assert runtime_dir({}) is None
+
+
+# ------------------------------------------------------------------------------ interrupted recordings
+def test_a_recording_cut_by_a_crash_is_kept_as_a_message(tmp_path):
+    import wave
+    import numpy as np
+    from firmware.service import recover_recordings
+    from firmware.store import Store
+
+    folder = tmp_path / "voicemail/201"
+    folder.mkdir(parents=True)
+    part = folder / ".rec-0123456789abcdef.part"
+    speech = (np.sin(np.arange(8000 * 3) * 0.3) * 8000).astype("<i2")
+    part.write_bytes(b"RIFF" + b"\0" * 40 + speech.tobytes() + b"\x01")  # header says 0; a torn half-sample
+    short = folder / ".rec-fedcba9876543210.part"
+    short.write_bytes(b"\0" * 44 + b"\0" * 800)
+    store = Store(tmp_path / "switchboard.db")
+    try:
+        kept = recover_recordings(tmp_path, store)
+        assert [p.name[:4] for p in kept] == ["msg-"] and kept[0].parent == folder
+        with wave.open(str(kept[0])) as wav:
+            assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
+            assert wav.getnframes() == len(speech)
+            assert np.array_equal(np.frombuffer(wav.readframes(len(speech)), "<i2"), speech)
+        messages = store.messages("201")
+        assert len(messages) == 1 and messages[0]["duration_s"] == 3.0
+        assert store.get(f"voicemail.partial.{messages[0]['id']}") is True
+        assert not part.exists() and not short.exists(), "no part file is left behind"
+        assert recover_recordings(tmp_path, store) == [], "a second start finds nothing to do"
+    finally:
+        store.close()
