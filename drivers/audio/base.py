@@ -32,11 +32,14 @@ from any thread (``Port.emit`` is thread-safe).
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
 import numpy as np
 
 from drivers.port import FRAME_SAMPLES, SILENCE
+
+if TYPE_CHECKING:
+    from drivers.port import Port
 
 FaultCallback = Callable[[str | None], None]
 """``on_fault(reason)``: a sentence when the channel fails, ``None`` when it works again."""
@@ -214,3 +217,18 @@ class LoopbackChannel(MemoryChannel):
             return
         self.counters["frames_out"] += 1
         self._capture_frame(frame.copy())
+
+
+def report_faults_to(port: "Port", channel: AudioChannel) -> None:
+    """Wire ``channel``'s fault reports to ``port``: a reason → ``fault`` event, ``None`` → ``fault_cleared``.
+
+    ``Port.emit`` is thread-safe, so the channel may report from its device thread.
+    """
+
+    def on_fault(reason: str | None) -> None:
+        if reason is not None:
+            port.emit("fault", reason=reason)
+        elif port.fault is not None:
+            port.emit("fault_cleared")
+
+    channel.on_fault = on_fault

@@ -186,3 +186,40 @@ def test_a_failing_callback_becomes_a_fault_not_a_dead_thread(vclock, backend, c
     ch.device_rate = 48000
     run_ticks(vclock, 0.1, ch.read)
     assert ch.state == "faulted" and "audio callback failed" in ch.faults_seen[0]
+
+
+def test_audio_captured_before_the_device_was_lost_is_still_delivered(vclock, backend, codec):
+    ch = open_channel(vclock, backend, high_water=8, depth=10)
+    codec.speak(ramp(5))
+    run_ticks(vclock, 0.1, lambda: None)  # five blocks captured, nobody read them yet
+    codec.unplug()
+    got = [ch.read().copy() for _ in range(6)]
+    assert ch.state == "faulted"
+    assert np.array_equal(np.concatenate(got[:5]), ramp(5)) and not got[5].any()
+
+
+def test_a_lost_codec_becomes_a_fault_on_its_port_and_other_ports_keep_serving(vclock, codec):
+    from drivers.audio.base import report_faults_to
+    from drivers.port import Port
+
+    class LinePort(Port):
+        kind = "fxo"
+
+    other = FakeSoundDevice("line 2 codec")
+    backend = FakeAudioBackend(vclock, [codec, other])
+    line1, line2 = LinePort("fxo1", vclock), LinePort("fxo2", vclock)
+    events = []
+    for port in (line1, line2):
+        port.subscribe(events.append)
+    ch1 = SoundDeviceChannel(vclock, "line 1", backend=backend, backoff=(1.0, 1.0))
+    ch2 = SoundDeviceChannel(vclock, "line 2", backend=backend)
+    report_faults_to(line1, ch1)
+    report_faults_to(line2, ch2)
+    ch1.open(), ch2.open()
+    codec.unplug()
+    run_ticks(vclock, 3.0, lambda: (ch1.read(), ch2.read()))
+    assert [(e.port, e.kind) for e in events] == [("fxo1", "fault")]
+    assert line1.fault and line2.fault is None and ch2.counters["frames_in"] > 100
+    codec.plug()
+    run_ticks(vclock, 1.1, lambda: (ch1.read(), ch2.read()))
+    assert [(e.port, e.kind) for e in events] == [("fxo1", "fault"), ("fxo1", "fault_cleared")]
