@@ -1,0 +1,385 @@
+"""The simulated phone company: lines into the office, a hunt group, ringing, caller ID, dial tone, and the
+people at the other end.
+
+What it is: :class:`Exchange` with one :class:`SimLine` per FXO port. It works the office's real FXO drivers at
+the lowest level that makes sense: ring voltage as opto pulses on the ring input (:class:`RingSignal`, country
+cadence and frequency), loop current and polarity on the sensing inputs, the line relay watched as the
+circuit would see it, and audio samples (caller ID as FSK between ring 1 and ring 2 — or V.23 after a polarity
+reversal and DT-AS before the first ring in the UK and Ireland — dial tone, ringback, busy, DTMF, speech).
+
+* ``call_in(port=None, caller_id=None) -> OutsideCaller``: no port → the telco hunt group rings the first free
+  line in configured order; every line busy → the caller hears busy (``state == "busy"``).
+* A seized idle line hears dial tone; dialled DTMF is decoded (drivers.dsp DtmfDetector); after
+  ``inter_digit_s`` without a digit the number is complete and routed to ``remote(number)`` settings:
+  ``answer_after`` seconds (ringback meanwhile; the answer reverses polarity when ``answer_supervision``),
+  ``busy`` (busy tone) or ``no_answer`` (ringback forever). Unknown numbers answer after 3 s.
+* The office opening its loop for longer than ``release_s`` ends the call; shorter is a hook flash (counted in
+  ``line.flashes``).
+
+What it is not: a telephone network. One call per line, no glare resolution beyond what the relay shows.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from drivers.clock import Clock, Timer
+from drivers.gpio.sim import SimPin
+from drivers.ring import CADENCES, country_cadence
+from drivers.sim.audio import Ear, Mouth, PullChannel
+from drivers.sim.party import OutsideCaller, Party, RemoteParty
+from drivers.sim.ringer import RingSignal
+
+log = logging.getLogger(__name__)
+
+ETSI_PRE_RING = frozenset({"GB", "IE"})
+RING_20HZ = frozenset({"US", "CA", "MX", "JP", "BR"})
+
+
+@dataclass
+class RemoteSettings:
+    """How a dialled number behaves."""
+
+    answer_after: float = 3.0
+    busy: bool = False
+    no_answer: bool = False
+
+
+class SimLine:
+    """One phone-company line, as the exchange sees it, wired to an FXO port's pins and audio."""
+
+    def __init__(self, exchange: "Exchange", port: str, relay: SimPin, ring: SimPin, loop: SimPin | None,
+                 polarity: SimPin | None, ring_active_low: bool = True) -> None:
+        self.exchange = exchange
+        self.clock = exchange.clock
+        self.port = port
+        self.relay, self.ring_pin, self.loop, self.polarity = relay, ring, loop, polarity
+        self.state = "idle"       # idle | ringing | connected | dialtone | calling | busy | remote | gone
+        self.party: Party | None = None
+        self.digits = ""
+        self.flashes = 0
+        self.seized = False
+        self.mouth = Mouth()          # what the exchange itself sends (tones, caller ID)
+        self.ear = Ear(self.clock)    # what the office sent down the line
+        self.channel = PullChannel(self._next_frame, self._office_frame, name=f"{port}-line")
+        self._signal: RingSignal | None = None
+        self._timers: list[Timer] = []
+        self._release_timer: Timer | None = None
+        self._dtmf: Any = None
+        self._digit_timer: Timer | None = None
+        self._reversed = False
+        relay.when_changed(self._relay_edge)
+
+    def __repr__(self) -> str:
+        return f"<SimLine {self.port} {self.state}>"
+
+    @property
+    def free(self) -> bool:
+        return self.state == "idle" and not self.seized
+
+    # -- audio, pulled by the office's media tick ----------------------------------------------------------
+    def _next_frame(self) -> np.ndarray | None:
+        frame = self.mouth.next_frame()
+        if self.party is not None and self.party.state == "connected" and self.state in ("connected", "remote"):
+            spoken = self.party.mouth.next_frame()
+            if spoken is not None:
+                frame = spoken if frame is None else np.clip(frame.astype(np.int32) + spoken, -32768,
+                                                             32767).astype(np.int16)
+        return frame
+
+    def _office_frame(self, frame: np.ndarray) -> None:
+        if not self.seized:
+            return
+        self.ear.hear(frame)
+        if self.party is not None and self.state in ("connected", "remote"):
+            self.party.ear.hear(frame)
+        elif self.state == "dialtone" and self._dtmf is not None:
+            for event in self._dtmf.feed(frame):
+                if event.kind == "start":
+                    self._digit(event.digit)
+
+    # -- ringing in ---------------------------------------------------------------------------------------------
+    def offer(self, caller: OutsideCaller) -> None:
+        self.state = "ringing"
+        self.party = caller
+        caller.line = self
+        country = self.exchange.country
+        name = country_cadence(country)
+        hz = 20.0 if country in RING_20HZ else 25.0
+        first_group = len(CADENCES[name]) // 2
+        self._signal = RingSignal(self.clock, self.ring_pin, CADENCES[name], hz=hz,
+                                  on_burst_end=lambda n: n == first_group and self._after_first_ring())
+        if caller.caller_id is not None and country in ETSI_PRE_RING and self.polarity is not None:
+            self._pre_ring_caller_id(caller)
+        else:
+            self._signal.start()
+
+    def _after_first_ring(self) -> None:
+        caller = self.party
+        if caller is None or self.state != "ringing" or caller.caller_id is None:
+            return
+        if self.exchange.country in ETSI_PRE_RING and self.polarity is not None:
+            return
+        self._timers.append(self.clock.call_later(0.5, self._send_caller_id, "bell202"))
+
+    def _send_caller_id(self, standard: str) -> None:
+        if self.state != "ringing" or self.party is None:
+            return
+        from drivers.fxo import dsp_call
+
+        cid = dict(self.party.caller_id or {})
+        cid.setdefault("datetime", self.clock.wall().strftime("%m%d%H%M"))
+        self.mouth.say(dsp_call("encode_fsk", cid, standard=standard))
+
+    def _pre_ring_caller_id(self, caller: OutsideCaller) -> None:
+        """UK SIN227: line reversal, DT-AS, V.23 FSK, then the first ring."""
+        from drivers.dsp.callerid import dual_tone_alert
+
+        self._reverse(True)
+        fsk_start = 0.3
+        self._timers.append(self.clock.call_later(fsk_start, self._alert_and_fsk, dual_tone_alert))
+        self._timers.append(self.clock.call_later(fsk_start + 1.6, self._start_ring_after_cid))
+
+    def _alert_and_fsk(self, alert) -> None:  # type: ignore[no-untyped-def]
+        if self.state != "ringing":
+            return
+        self.mouth.say(alert())
+        self.mouth.say(np.zeros(400, dtype=np.int16))
+        self._send_caller_id("v23")
+
+    def _start_ring_after_cid(self) -> None:
+        self._reverse(False)
+        if self.state == "ringing" and self._signal is not None:
+            self._signal.start()
+
+    def _stop_ringing(self) -> None:
+        if self._signal is not None:
+            self._signal.stop()
+            self._signal = None
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+
+    # -- the office's loop -----------------------------------------------------------------------------------
+    def _relay_edge(self, t: float, closed: bool) -> None:
+        if closed:
+            if self._release_timer is not None:      # back within release_s: a hook flash
+                self._release_timer.cancel()
+                self._release_timer = None
+                self.flashes += 1
+                self._set_loop(True)
+                return
+            self.seized = True
+            self._set_loop(True)
+            self._seized()
+        else:
+            self._set_loop(False)
+            self._release_timer = self.clock.call_later(self.exchange.release_s, self._released)
+
+    def _seized(self) -> None:
+        if self.state == "ringing" and self.party is not None:
+            self._stop_ringing()
+            self.mouth.clear()
+            self.state = "connected"
+            self.party._connected()
+            return
+        if self.state == "idle":
+            self._dial_tone()
+
+    def _released(self) -> None:
+        self._release_timer = None
+        self.seized = False
+        party, self.party = self.party, None
+        if party is not None and party.state in ("connected", "ringing"):
+            party.state = "ended"
+            party.ended_at = self.clock.now()
+        self._idle()
+
+    def _idle(self) -> None:
+        self._stop_ringing()
+        self.mouth.clear()
+        self.state = "idle"
+        self.digits = ""
+        self._dtmf = None
+        if self._digit_timer is not None:
+            self._digit_timer.cancel()
+            self._digit_timer = None
+        self._reverse(False)
+
+    def _set_loop(self, current: bool) -> None:
+        if self.loop is not None:
+            self.loop.drive(current)
+
+    def _reverse(self, reversed_: bool) -> None:
+        if self.polarity is not None and reversed_ != self._reversed:
+            self._reversed = reversed_
+            self.polarity.drive(reversed_)
+
+    # -- dialling out -------------------------------------------------------------------------------------------
+    def _dial_tone(self) -> None:
+        from drivers.dsp.dtmf import DtmfDetector
+        from drivers.dsp.tones import ToneGenerator
+
+        self.state = "dialtone"
+        self.digits = ""
+        self._dtmf = DtmfDetector()
+        self.mouth.play(ToneGenerator(self.exchange.country, "dial").read)
+
+    def _digit(self, digit: str) -> None:
+        if not self.digits:
+            self.mouth.play(None)
+        self.digits += digit
+        if self._digit_timer is not None:
+            self._digit_timer.cancel()
+        self._digit_timer = self.clock.call_later(self.exchange.inter_digit_s, self._number_complete)
+
+    def _number_complete(self) -> None:
+        from drivers.dsp.tones import ToneGenerator
+
+        self._digit_timer = None
+        if self.state != "dialtone":
+            return
+        number, settings = self.digits, self.exchange.remote(self.digits)
+        party = RemoteParty(self.exchange, number)
+        party.line = self
+        self.party = party
+        self.exchange.dialled.append((self.port, number, party))
+        self._dtmf = None
+        if settings.busy:
+            self.state = "busy"
+            party.state = "busy"
+            self.mouth.play(ToneGenerator(self.exchange.country, "busy").read)
+            return
+        self.state = "calling"
+        self.mouth.play(ToneGenerator(self.exchange.country, "ringback").read)
+        if not settings.no_answer:
+            self._timers.append(self.clock.call_later(settings.answer_after, self._remote_answers))
+
+    def _remote_answers(self) -> None:
+        if self.state != "calling" or self.party is None:
+            return
+        self.mouth.play(None)
+        self.state = "remote"
+        self.party._connected()
+        if self.exchange.answer_supervision:
+            self._reverse(True)
+
+    # -- the far end hangs up -------------------------------------------------------------------------------------
+    def party_left(self, party: Party, previous: str, how: str) -> None:
+        if party is not self.party:
+            return
+        if previous == "ringing" and self.state == "ringing":
+            self.party = None
+            self._idle()
+            return
+        if self.state not in ("connected", "remote", "calling", "busy"):
+            return
+        self.state = "gone"
+        if how == "loop_drop":
+            self._cpc()
+        else:
+            from drivers.dsp.tones import ToneGenerator
+
+            self.mouth.play(ToneGenerator(self.exchange.country, "busy").read)
+
+    def _cpc(self) -> None:
+        """Calling-party control: the loop current drops for ``cpc_s``, then silence, then dial tone."""
+        if self.loop is not None:
+            self._set_loop(False)
+            self._timers.append(self.clock.call_later(self.exchange.cpc_s, self._after_cpc))
+        elif self.polarity is not None:
+            self._reverse(not self._reversed)
+        else:
+            from drivers.dsp.tones import ToneGenerator
+
+            self.mouth.play(ToneGenerator(self.exchange.country, "busy").read)
+
+    def _after_cpc(self) -> None:
+        if self.seized:
+            self._set_loop(True)
+            self._timers.append(self.clock.call_later(self.exchange.dial_tone_after_cpc_s, self._permanent_signal))
+
+    def _permanent_signal(self) -> None:
+        from drivers.dsp.tones import ToneGenerator
+
+        if self.seized and self.state == "gone":
+            self.mouth.play(ToneGenerator(self.exchange.country, "dial").read)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"port": self.port, "state": self.state, "seized": self.seized,
+                "party": self.party.snapshot() if self.party else None}
+
+
+class Exchange:
+    """The phone company's side of every line into the office."""
+
+    def __init__(self, clock: Clock, country: str = "US") -> None:
+        self.clock = clock
+        self.country = country.upper()
+        self.lines: dict[str, SimLine] = {}
+        self.hunt: list[str] = []
+        self.remotes: dict[str, RemoteSettings] = {}
+        self.default_remote = RemoteSettings()
+        self.dialled: list[tuple[str, str, RemoteParty]] = []
+        self.callers: list[OutsideCaller] = []
+        self.release_s = 1.0
+        self.cpc_s = 0.8
+        self.dial_tone_after_cpc_s = 4.0
+        self.inter_digit_s = 3.0
+        self.answer_supervision = True
+
+    def add_line(self, line: SimLine) -> None:
+        self.lines[line.port] = line
+        self.hunt.append(line.port)
+
+    def call_in(self, port: str | None = None, caller_id: dict[str, Any] | None = None) -> OutsideCaller:
+        """A caller rings the office (on ``port``, or the first free line of the hunt group)."""
+        caller = OutsideCaller(self, caller_id)
+        self.callers.append(caller)
+        if port is not None:
+            if port not in self.lines:
+                raise KeyError(f"the exchange has no line on {port!r}; lines: {', '.join(self.lines)}")
+            line: SimLine | None = self.lines[port] if self.lines[port].free else None
+        else:
+            line = next((self.lines[p] for p in self.hunt if self.lines[p].free), None)
+        if line is None:
+            caller.state = "busy"
+            return caller
+        line.offer(caller)
+        return caller
+
+    def remote(self, number: str, answer_after: float | None = None, busy: bool | None = None,
+               no_answer: bool | None = None) -> RemoteSettings:
+        """How ``number`` behaves when dialled; with arguments, set it."""
+        settings = self.remotes.get(number)
+        if answer_after is None and busy is None and no_answer is None:
+            return settings or self.default_remote
+        settings = settings or RemoteSettings()
+        if answer_after is not None:
+            settings.answer_after = answer_after
+        if busy is not None:
+            settings.busy = busy
+        if no_answer is not None:
+            settings.no_answer = no_answer
+        self.remotes[number] = settings
+        return settings
+
+    def last_dialled(self, number: str | None = None) -> RemoteParty | None:
+        for _, dialled, party in reversed(self.dialled):
+            if number is None or dialled == number:
+                return party
+        return None
+
+    def close(self) -> None:
+        for line in self.lines.values():
+            line._stop_ringing()
+            if line._digit_timer is not None:
+                line._digit_timer.cancel()
+            if line._release_timer is not None:
+                line._release_timer.cancel()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {port: line.snapshot() for port, line in self.lines.items()}

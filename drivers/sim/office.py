@@ -1,0 +1,166 @@
+"""The simulated office: the REAL port and panel drivers over simulated pins and audio, plus the outside world.
+
+What it is: :class:`SimOffice` ``(clock, config)``. From the configuration (``office.country``, ``lines``,
+``phones``, ``board``) it builds
+
+* ``ports`` — ``{"fxo1": FxoPort, ..., "fxs1": FxsPort, ...}``, the real drivers (what the engine is given),
+  over :class:`~drivers.gpio.sim.SimFactory` pins laid out as the board profile says (the reference map by
+  default) and pull-driven :class:`~drivers.sim.audio.PullChannel` audio;
+* ``exchange`` — :class:`~drivers.sim.exchange.Exchange`, the phone company behind every FXO port
+  (``call_in``, ``remote``, ``dialled``);
+* ``phones`` — ``{"fxs1": SimDeskPhone, ...}``;
+* ``panel`` — :class:`SimPanel`, the real panel driver over sim pins with ``leds`` (name → pattern) and
+  ``press(button, hold=0.1)``;
+* ``lifeline`` — the lifeline relay output (``write(level)``); while it is released, desk phone 1 is joined
+  to line 1 and lifting it seizes the line directly, as on the real board.
+
+Everything is pulled by the engine's 20 ms media tick (``port.read_frame()`` / ``port.write_frame()``) and
+clock timers; nothing runs on its own. An idle office costs a few function calls per tick.
+
+What it is not: the engine, or a scenario runner (firmware/scenario drives these objects).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from drivers.clock import Clock
+from drivers.errors import ConfigError
+from drivers.fxo import FxoPort, build_fxo
+from drivers.fxs import FxsPort, build_fxs
+from drivers.gpio.board import REFERENCE_LIFELINE, port_spec
+from drivers.gpio.sim import SimFactory, SimPin
+from drivers.panel import Panel, build_panel
+from drivers.port import Port
+from drivers.sim.audio import PullChannel
+from drivers.sim.exchange import Exchange, SimLine
+from drivers.sim.phone import SimDeskPhone
+
+log = logging.getLogger(__name__)
+
+
+class SimPanel(Panel):
+    """The real front-panel driver, plus the verbs a person at the box has."""
+
+    def press(self, button: str, hold: float = 0.1) -> None:
+        """Press ``button`` now and let go after ``hold`` seconds."""
+        if button not in self.buttons:
+            raise ValueError(f"the panel has no button {button!r}; it has {', '.join(self.buttons)}")
+        signal = self.buttons[button]
+        pin = signal.pin
+        assert isinstance(pin, SimPin)
+        pin.drive(not signal.active_low)
+        self.clock.call_later(hold, pin.drive, signal.active_low)
+
+    @property
+    def lit(self) -> dict[str, bool]:
+        """Which LEDs are lit at this instant (read from the pins)."""
+        return {name: signal.active for name, signal in self.leds.items()}
+
+    @property
+    def leds_patterns(self) -> dict[str, str]:
+        return dict(self.patterns)
+
+
+class LifelineRelay:
+    """The lifeline relay coil: ``write(True)`` energises it (normal service), False joins fxs1 to fxo1."""
+
+    def __init__(self, pin: SimPin) -> None:
+        self.pin = pin
+
+    def write(self, level: bool) -> None:
+        self.pin.set(bool(level))
+
+    @property
+    def energised(self) -> bool:
+        return self.pin.state
+
+
+def _mapping(config: Any) -> Mapping[str, Any]:
+    if isinstance(config, Mapping):
+        return config
+    for attr in ("as_dict", "to_dict"):
+        if hasattr(config, attr):
+            return getattr(config, attr)()
+    raise TypeError(f"SimOffice needs a configuration mapping, got {type(config).__name__}")
+
+
+class SimOffice:
+    """The whole office in simulation, built from the configuration."""
+
+    def __init__(self, clock: Clock, config: Any) -> None:
+        doc = _mapping(config)
+        self.clock = clock
+        self.country = str((doc.get("office") or {}).get("country", "US")).upper()
+        self.board = {**(doc.get("board") or {}), "gpio_backend": "sim"}
+        self.factory = SimFactory(clock)
+        self.exchange = Exchange(clock, self.country)
+        self.ports: dict[str, Port] = {}
+        self.lines: dict[str, SimLine] = {}
+        self.phones: dict[str, SimDeskPhone] = {}
+        for entry in doc.get("lines") or []:
+            self._add_line(str(entry["port"]))
+        for entry in doc.get("phones") or []:
+            self._add_phone(str(entry["port"]))
+        self.panel: SimPanel = build_panel(clock, self.factory, self.board, cls=SimPanel)  # type: ignore[assignment]
+        lifeline_pin = (self.board.get("lifeline") or {}).get("pin", REFERENCE_LIFELINE)
+        self.lifeline = LifelineRelay(self.factory.pin(lifeline_pin, "out"))  # type: ignore[arg-type]
+        log.info("simulated office: %d lines, %d phones (%s)", len(self.lines), len(self.phones), self.country)
+
+    def _add_line(self, port: str) -> None:
+        if not port.startswith("fxo"):
+            log.info("simulated office: line port %s is not an FXO port; not simulated here", port)
+            return
+        spec = self._pins(port)["pins"]
+        wire: list[SimLine] = []       # the port's channel and the line are the two ends of one wire
+        channel = PullChannel(lambda: wire[0]._next_frame(), lambda f: wire[0]._office_frame(f), name=port)
+        fxo = build_fxo(port, self.clock, self.factory, self.board, channel, self.country)
+        pins = self.factory.pins
+        optional = {role: pins[spec[role]] if spec.get(role) is not None else None for role in ("loop", "polarity")}
+        line = SimLine(self.exchange, port, pins[spec["relay"]], pins[spec["ring"]],  # type: ignore[arg-type]
+                       optional["loop"], optional["polarity"])  # type: ignore[arg-type]
+        line.channel = channel
+        wire.append(line)
+        self.exchange.add_line(line)
+        self.lines[port] = line
+        self.ports[port] = fxo
+
+    def _add_phone(self, port: str) -> None:
+        if not port.startswith("fxs"):
+            log.info("simulated office: phone port %s is not an FXS port; not simulated here", port)
+            return
+        spec = self._pins(port)["pins"]
+        phone_ref: list[SimDeskPhone] = []
+        channel = PullChannel(lambda: phone_ref[0]._next_frame(), lambda f: phone_ref[0]._port_frame(f), name=port)
+        fxs = build_fxs(port, self.clock, self.factory, self.board, channel, self.country)
+        pins = self.factory.pins
+        phone = SimDeskPhone(self.clock, port, pins[spec["shk"]], pins[spec["rm"]], pins[spec["fr"]],  # type: ignore[arg-type]
+                             pins.get(spec["ol"]) if spec.get("ol") is not None else None,  # type: ignore[arg-type]
+                             self.country)
+        phone.channel = channel
+        phone_ref.append(phone)
+        self.phones[port] = phone
+        self.ports[port] = fxs
+
+    def _pins(self, port: str) -> dict[str, Any]:
+        try:
+            return port_spec(self.board, port)
+        except ConfigError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"board.ports.{port}: {exc}", [(f"board.ports.{port}", str(exc))]) from exc
+
+    # -- convenience --------------------------------------------------------------------------------------
+    def phone(self, port_or_index: str | int) -> SimDeskPhone:
+        if isinstance(port_or_index, int):
+            return list(self.phones.values())[port_or_index]
+        return self.phones[port_or_index]
+
+    def close(self) -> None:
+        """Stop the outside world's timers (the engine closes the ports it was given)."""
+        self.exchange.close()
+        self.panel.close()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"lines": self.exchange.snapshot(), "phones": {p: ph.snapshot() for p, ph in self.phones.items()},
+                "panel": self.panel.snapshot()}

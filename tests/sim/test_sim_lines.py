@@ -1,0 +1,140 @@
+"""The simulated exchange works the real FXO drivers: rings, caller ID, hunting, digits, hang-ups, dialling out."""
+from __future__ import annotations
+
+import pytest
+
+
+def test_a_caller_rings_line_1_with_caller_id_and_talks(make_office, run):
+    office, events, tick = make_office()
+    caller = office.exchange.call_in(caller_id={"number": "5551234", "name": "ALICE"})
+    run(4.0)
+    assert caller.port == "fxo1" and caller.state == "ringing"
+    assert events.kinds("fxo1")[:3] == ["ring", "ring_end", "caller_id"]
+    (cid,) = events.of("fxo1", "caller_id")
+    assert cid.data["number"] == "5551234" and cid.data["name"] == "ALICE"
+    assert 2.5 < cid.t < 4.0                         # between ring 1 and ring 2
+    office.ports["fxo1"].seize()
+    run(0.5)
+    assert caller.state == "connected"
+    caller.press("42#")
+    run(1.5)
+    assert [e.data["digit"] for e in events.of("fxo1", "digit")] == ["4", "2", "#"]
+    assert all(e.data["source"] == "dtmf" for e in events.of("fxo1", "digit"))
+    caller.hang_up()
+    run(1.0)
+    (gone,) = events.of("fxo1", "disconnect")
+    assert gone.data["reason"] == "loop_drop"
+
+
+def test_the_office_hears_what_the_caller_says_and_the_caller_hears_the_office(make_office, run):
+    office, events, tick = make_office()
+    caller = office.exchange.call_in(port="fxo2")
+    run(1.0)
+    office.ports["fxo2"].seize()
+    run(0.2)
+    tick.capture = True
+    caller.speak(1.0)
+    from drivers.dsp.tones import ToneGenerator
+
+    gen = ToneGenerator("US", "busy")
+    tick.feeds["fxo2"] = lambda: gen.read(160)
+    run(3.0)
+    said = sum(int(abs(f.astype(int)).sum()) for f in tick.captured["fxo2"])
+    assert said > 0
+    assert caller.hears("busy") and not caller.hears("reorder")
+
+
+def test_hunt_group_rolls_over_and_all_busy_gives_busy(make_office, run):
+    office, events, tick = make_office()
+    first = office.exchange.call_in()
+    run(0.5)
+    office.ports["fxo1"].seize()
+    run(0.5)
+    second = office.exchange.call_in()
+    run(0.5)
+    assert second.port == "fxo2" and events.of("fxo2", "ring")
+    office.ports["fxo2"].seize()
+    run(0.5)
+    third = office.exchange.call_in()
+    assert third.state == "busy" and third.hears("busy") and third.port is None
+    assert first.state == second.state == "connected"
+
+
+def test_unanswered_caller_who_gives_up_is_an_abandoned_ring(make_office, run):
+    office, events, tick = make_office()
+    caller = office.exchange.call_in()
+    run(3.0)
+    caller.hang_up()
+    run(10.0)
+    assert events.kinds("fxo1") == ["ring", "ring_end", "ring_abandoned"]
+
+
+def test_dialling_out_reaches_a_remote_party_that_answers(make_office, run):
+    office, events, tick = make_office()
+    office.exchange.remote("5550100", answer_after=2.0)
+    fxo = office.ports["fxo2"]
+    fxo.seize()
+    fxo.dial("5550100")           # held until dial tone is heard (or the dial-tone timeout)
+    run(8.0)
+    assert events.of("fxo2", "dial_done")[0].data["digits"] == "5550100"
+    remote = office.exchange.last_dialled("5550100")
+    assert remote is not None
+    run(3.0)
+    assert remote.state == "connected"
+    assert events.kinds("fxo2").count("answered") == 1
+    remote.hang_up()
+    run(1.0)
+    assert events.of("fxo2", "disconnect")[0].data["reason"] == "loop_drop"
+
+
+def test_dialled_busy_number_gives_busy_to_the_office(make_office, run):
+    office, events, tick = make_office()
+    office.exchange.remote("5550199", busy=True)
+    fxo = office.ports["fxo1"]
+    fxo.seize()
+    fxo.dial("5550199")
+    run(10.0)
+    line = office.exchange.lines["fxo1"]
+    assert line.state == "busy"
+    assert line.ear.hears("silence")   # the office sends nothing
+    assert office.exchange.last_dialled().state == "busy"
+
+
+def test_released_line_ends_the_call_and_a_short_break_is_a_flash(make_office, run):
+    office, events, tick = make_office()
+    caller = office.exchange.call_in()
+    run(1.0)
+    fxo = office.ports["fxo1"]
+    fxo.seize()
+    run(1.0)
+    fxo.flash()
+    run(2.0)
+    line = office.exchange.lines["fxo1"]
+    assert line.flashes == 1 and caller.state == "connected"
+    assert not events.of("fxo1", "disconnect")      # our own flash is not a far-end loop drop
+    fxo.release()
+    run(1.5)
+    assert caller.state == "ended" and line.state == "idle"
+
+
+def test_a_line_reseized_too_soon_waits_for_the_guard(make_office, run, vclock):
+    office, events, tick = make_office()
+    fxo = office.ports["fxo1"]
+    fxo.seize()
+    run(1.0)
+    fxo.release()
+    fxo.seize()
+    assert not fxo.seized
+    run(1.1)
+    assert fxo.seized
+
+
+def test_dialling_on_hook_is_refused(make_office):
+    from drivers.errors import PortError
+
+    office, events, tick = make_office()
+    with pytest.raises(PortError, match="seize"):
+        office.ports["fxo1"].dial("123")
+    office.ports["fxo1"].seize()
+    with pytest.raises(PortError, match="cannot dial"):
+        office.ports["fxo1"].dial("12x")

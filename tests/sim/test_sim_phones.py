@@ -1,0 +1,114 @@
+"""Simulated desk phones work the real FXS drivers: ringing, caller ID, ring trip, dialling, flash, VMWI."""
+from __future__ import annotations
+
+import pytest
+
+from drivers.errors import PortError
+
+ALICE = {"number": "5551234", "name": "ALICE"}
+
+
+def test_a_ringing_phone_shows_caller_id_and_lifting_trips_the_ring(make_office, run, vclock):
+    office, events, tick = make_office()
+    port, phone = office.ports["fxs2"], office.phones["fxs2"]
+    port.ring("US", ALICE)
+    run(1.0)
+    assert phone.ringing and phone.bell_strikes > 30      # F/R reversing at 20 Hz under RM
+    run(3.0)
+    assert phone.caller_id["number"] == "5551234" and phone.caller_id["name"] == "ALICE"
+    run(2.5)
+    assert phone.rings == 2
+    lifted = vclock.now()
+    phone.lift()
+    run(0.3)
+    (off,) = events.of("fxs2", "off_hook")
+    assert off.t == pytest.approx(lifted)
+    rm = port.rm.pin
+    stopped = [t for t, level in rm.history if not level and t >= lifted]
+    assert stopped and stopped[0] - lifted <= 0.2          # ring trip within 200 ms
+    assert not port.ringing and not phone.ringing
+
+
+def test_ringing_follows_the_country_cadence_without_drift(make_office, run):
+    office, events, tick = make_office()
+    port = office.ports["fxs1"]
+    start = tick.clock.now()
+    port.ring("GB")
+    run(30.0)
+    port.stop_ring()
+    rises = [t - start for t, level in port.rm.pin.history if level]
+    # UK double ring 400/200/400/2000: bursts start at 0, 0.6, 3.0, 3.6, 6.0 ... exactly
+    expected = [k * 3.0 + d for k in range(10) for d in (0.0, 0.6)]
+    assert rises[:20] == pytest.approx(expected, abs=1e-6)
+    toggles = [t for t, _ in port.fr.pin.history if 27.0 <= t - start < 27.4]
+    assert len(toggles) == pytest.approx(16, abs=1)      # a US office rings at 20 Hz: 40 reversals a second
+
+
+def test_tone_and_pulse_dialling_and_flash(make_office, run):
+    office, events, tick = make_office()
+    phone = office.phones["fxs3"]
+    phone.lift()
+    run(0.5)
+    phone.dial("20", mode="pulse")
+    run(4.0)
+    phone.dial("3*", mode="tone")
+    run(1.0)
+    phone.flash()
+    run(1.5)
+    phone.hang_up()
+    run(2.0)
+    digits = [(e.data["digit"], e.data["source"]) for e in events.of("fxs3", "digit")]
+    assert digits == [("2", "pulse"), ("0", "pulse"), ("3", "dtmf"), ("*", "dtmf")]
+    assert events.kinds("fxs3")[-2:] == ["flash", "on_hook"]
+
+
+def test_message_waiting_lamp(make_office, run):
+    office, events, tick = make_office()
+    office.ports["fxs4"].send_vmwi(True)
+    run(1.5)
+    assert office.phones["fxs4"].mwi is True
+    office.ports["fxs4"].send_vmwi(False)
+    run(1.5)
+    assert office.phones["fxs4"].mwi is False
+
+
+def test_phone_hears_what_the_port_plays(make_office, run):
+    from drivers.dsp.tones import ToneGenerator
+
+    office, events, tick = make_office()
+    phone = office.phones["fxs1"]
+    phone.lift()
+    gen = ToneGenerator("US", "dial")
+    tick.feeds["fxs1"] = lambda: gen.read(160)
+    run(1.5)
+    assert phone.hears("dial") and not phone.hears("busy")
+    tick.feeds.pop("fxs1")
+    run(1.5)
+    assert phone.hears("silence")
+
+
+def test_open_loop_with_a_relay_drops_loop_current_but_is_not_a_hang_up(make_office, run, example_doc):
+    doc = example_doc()
+    doc["board"]["ports"] = {"fxs1": {"kind": "fxs", "pins": {"shk": 17, "rm": 27, "fr": 22, "ol": 1}}}
+    office, events, tick = make_office(doc)
+    phone, port = office.phones["fxs1"], office.ports["fxs1"]
+    phone.lift()
+    run(0.5)
+    port.open_loop(500)
+    run(0.2)
+    assert not port.shk.active            # no loop current while the relay is open
+    run(1.0)
+    assert events.kinds("fxs1") == ["off_hook"]
+    phone.hang_up()
+    run(2.0)
+    assert events.kinds("fxs1") == ["off_hook", "on_hook"]
+
+
+def test_a_lifted_phone_cannot_be_rung_and_unknown_cadences_are_refused(make_office, run):
+    office, events, tick = make_office()
+    office.phones["fxs2"].lift()
+    run(0.2)
+    with pytest.raises(PortError, match="off-hook"):
+        office.ports["fxs2"].ring("US")
+    with pytest.raises(PortError, match="cadence"):
+        office.ports["fxs3"].ring("XX-nonsense")
