@@ -40,6 +40,9 @@ class Box:
     def start(self) -> None:
         """Start the engine and the panel binding (loop thread)."""
         self.engine.start()
+        opener = getattr(self.panel.panel, "open", None)
+        if callable(opener):
+            opener()
         self.panel.start()
 
     async def stop(self) -> None:

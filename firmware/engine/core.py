@@ -133,6 +133,24 @@ class Engine:
         self.started = False
         self.bus.publish("engine", state="stopped")
 
+    def reconfigure(self, config: Any) -> list[str]:
+        """Apply a new configuration to the running office; returns what needs a restart to take effect.
+
+        Extensions, operator, timeouts, trunk settings and menus apply to the next call at once. Adding or
+        removing lines or phones (ports) needs a restart.
+        """
+        new = OfficeView(config)
+        later = []
+        if [x.get("port") for x in new.lines] != [x.get("port") for x in self.office.lines]:
+            later.append("lines")
+        if [x.get("port") for x in new.phones] != [x.get("port") for x in self.office.phones]:
+            later.append("phones")
+        self.office, self.config = new, config
+        for phone in self.desk.phones.values():
+            phone.extension = new.by_phone.get(phone.port.name)
+        self.bus.publish("config_applied", restart_needed=later)
+        return later
+
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
 
@@ -151,19 +169,45 @@ class Engine:
         self._tasks[leg.id] = task
         return task
 
+    def redirect(self, leg: Leg, destination: str) -> None:
+        """Send ``leg`` somewhere else now (transfer, send to voicemail): whatever it is bridged to is
+        released, its current application is cancelled and ``destination`` runs on it instead."""
+        leg._check()
+        if leg.bridge is not None:
+            others = [other for other in leg.bridge.legs if other is not leg]
+            self._leave_bridge(leg)
+            for other in others:
+                if other.direction == "internal" or other.call is leg.call and not self.is_trunk(other):
+                    self.hangup_leg(other, "transferred")
+        leg.vars["redirect"] = destination
+        task = self._tasks.get(leg.id)
+        if task is None or task.done():
+            leg.vars.pop("redirect", None)
+            self.start_app(leg, destination)
+        else:
+            task.cancel()
+        self.bus.publish("redirect", leg=leg.id, destination=destination)
+
     async def _run_leg(self, leg: Leg, destination: str) -> None:
         try:
             await self.goto(leg, destination)
         except LegHungUp:
             pass
         except asyncio.CancelledError:
+            redirect = leg.vars.pop("redirect", None)
+            if redirect is not None and leg.up:
+                leg.source = None
+                self._tasks.pop(leg.id, None)
+                self.start_app(leg, redirect)
+                return
             raise
         except Exception as exc:
             log.exception("application %s failed on %s", destination, leg.id)
             self.bus.publish("app_error", leg=leg.id, app=destination, error=str(exc) or type(exc).__name__)
         finally:
-            self._tasks.pop(leg.id, None)
-            if leg.up:
+            if self._tasks.get(leg.id) is asyncio.current_task():
+                self._tasks.pop(leg.id, None)
+            if leg.up and "redirect" not in leg.vars and leg.id not in self._tasks:
                 self.hangup_leg(leg, "app_done")
 
     async def goto(self, leg: Leg, destination: str) -> None:

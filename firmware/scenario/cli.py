@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
     code = runner.run()
     sys.stdout.flush()
     if code:
-        print(f"switchboard simulate: FAILED {runner.failure_line(runner.last)}", file=sys.stderr)
+        print(f"switchboard simulate: FAILED {runner.failure_line(runner.failure or {'reason': 'unknown'})}", file=sys.stderr)
     return code
 
 

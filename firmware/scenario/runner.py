@@ -30,6 +30,8 @@ from firmware.scenario.loader import Scenario, Step
 log = logging.getLogger(__name__)
 
 POLL = 0.02
+LISTEN_POLL = 0.2
+"""Checks that listen to audio (tones, silence) look every 200 ms: recognising a cadence costs more."""
 DEFAULT_WITHIN = 30.0
 DEFAULT_WITHIN_NOT = 5.0
 SILENCE_RMS = 150.0
@@ -52,6 +54,7 @@ class ScenarioRunner:
         self.out = out
         self.data_dir = data_dir
         self.events: list[BusEvent] = []
+        self.failure: dict[str, Any] | None = None
         self.cursor = 0
         self.callers: dict[str, Any] = {}
         self.office: Any = None
@@ -75,7 +78,9 @@ class ScenarioRunner:
     async def _main(self, clock: LoopClock, data_dir: Path) -> int:
         from drivers.sim import SimOffice
         self.office = SimOffice(clock, self.config)
-        _maybe(self.office, "start")
+        lifeline = getattr(self.office, "lifeline", None)
+        if lifeline is not None:  # the box is healthy: the lifeline relay is energised (phone 1 off line 1)
+            lifeline.write(True)
         self.box = build_box(clock, self.config, data_dir, self.office.ports, getattr(self.office, "panel", None))
         self.box.engine.bus.subscribe(self._on_event)
         self.box.start()
@@ -85,6 +90,9 @@ class ScenarioRunner:
             return self._fail(failed.step, failed.reason)
         except asyncio.TimeoutError:
             return self._fail(None, f"the scenario ran past its timeout of {self.scenario.timeout:g} s")
+        except Exception as exc:  # the office itself failed: report it as the failure of this run
+            log.exception("scenario run failed")
+            return self._fail(None, f"the simulation failed: {type(exc).__name__}: {exc}")
         finally:
             await self.box.stop()
             _maybe(self.office, "close") or _maybe(self.office, "stop")
@@ -94,7 +102,7 @@ class ScenarioRunner:
     async def _steps(self) -> None:
         for index, step in enumerate(self.scenario.steps, 1):
             self._write({"t": self._now(), "event": "step", "step": index, "line": step.line,
-                         "do": step.kind, **_jsonable(step.args)})
+                         "do": step.kind, "args": _jsonable(step.args)})
             if step.kind in ("expect", "wait_for", "expect_not"):
                 await self._check(step)
             else:
@@ -105,6 +113,7 @@ class ScenarioRunner:
                                   "reason": reason}
         if step is not None:
             record.update(step=self.scenario.steps.index(step) + 1, line=step.line, expected=step.describe())
+        self.failure = record
         self._write(record)
         return 1
 
@@ -221,6 +230,7 @@ class ScenarioRunner:
         negative = step.kind == "expect_not"
         within = float(args.get("within", DEFAULT_WITHIN_NOT if negative else DEFAULT_WITHIN))
         probe, what = self._probe(step, args)
+        poll = LISTEN_POLL if ("tone" in args or "silence" in args) else POLL
         deadline = self.clock.now() + within
         while True:
             if probe():
@@ -229,7 +239,7 @@ class ScenarioRunner:
                 return
             if self.clock.now() >= deadline:
                 break
-            await asyncio.sleep(POLL)
+            await asyncio.sleep(min(poll, max(POLL, deadline - self.clock.now())))
         if not negative:
             raise CheckFailed(step, f"waited {within:g} s for {what}; it did not happen")
 
@@ -282,7 +292,7 @@ class ScenarioRunner:
         quiet_since: list[float | None] = [None]
 
         def probe() -> bool:
-            audio = np.asarray(party.heard(POLL), dtype=np.float64)
+            audio = np.asarray(party.heard(LISTEN_POLL), dtype=np.float64)
             loud = audio.size > 0 and float(np.sqrt(np.mean(audio ** 2))) >= SILENCE_RMS
             now = self.clock.now()
             if loud:
