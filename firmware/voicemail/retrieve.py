@@ -4,7 +4,8 @@ What it is: :class:`Retrieve`. It asks for the mailbox (unless known: ``vm_login
 phone's own extension) and the PIN — checked by the :class:`~firmware.voicemail.pins.PinGuard`, so wrong
 PINs count across calls and lock the mailbox with growing back-off; after ``disconnect_after_failures`` the
 caller is hung up. A desk phone on its own extension whose mailbox has no PIN yet is let in (from outside a
-PIN is always required). Then: "You have three new messages and one saved message"; 1 new messages, 2 saved
+PIN is always required). Statements ("Message deleted") cannot be interrupted, so a key pressed during
+one is kept for the next question instead of being lost. Then: "You have three new messages and one saved message"; 1 new messages, 2 saved
 messages, 3 greetings, 4 change PIN, # exit. For each message: "Message 1, received Tuesday at 2 15 PM from
 5 5 5 1 2 3 4", the audio, then 1 replay, 2 save, 3 delete, 5 envelope again, 6 next, * main menu. A new
 message that was heard and passed over is kept as saved (the lamp follows). Greetings: 1 unavailable, 2
@@ -79,7 +80,7 @@ class Retrieve:
             if result.locked:
                 await leg.play("vm-locked", interruptible=False)
                 return None
-            await leg.play("vm-login-incorrect")
+            await leg.play("vm-login-incorrect", interruptible=False)
             if not target and number != own:
                 number = None
         return None
@@ -110,7 +111,7 @@ class Retrieve:
             elif key == "4":
                 await self.change_pin(leg, box)
             else:
-                await leg.play("menu-invalid")
+                await leg.play("menu-invalid", interruptible=False)
 
     # ----- messages -----
     def envelope(self, number: int, message: Message) -> list[Item]:
@@ -145,11 +146,11 @@ class Retrieve:
                 continue
             if key == "2":
                 self.vm.save(message)
-                await leg.play("vm-message-kept")
+                await leg.play("vm-message-kept", interruptible=False)
                 return "next"
             if key == "3":
                 self.vm.delete(message)
-                await leg.play("vm-message-deleted")
+                await leg.play("vm-message-deleted", interruptible=False)
                 return "next"
             if key in ("6", "*"):
                 if message.folder == "new":
@@ -161,7 +162,7 @@ class Retrieve:
                     self.vm.save(message)
                 return "menu"
             if key:
-                await leg.play("menu-invalid")
+                await leg.play("menu-invalid", interruptible=False)
             key = None
 
     # ----- greetings and PIN -----
@@ -172,11 +173,11 @@ class Retrieve:
                 return
             if key == "5":
                 self.vm.remove_greeting(box, "temp")
-                await leg.play("vm-greeting-removed")
+                await leg.play("vm-greeting-removed", interruptible=False)
             elif key in GREETING_KEYS:
                 await self.record_greeting(leg, box, GREETING_KEYS[key])
             else:
-                await leg.play("menu-invalid")
+                await leg.play("menu-invalid", interruptible=False)
 
     async def record_greeting(self, leg: Leg, box: "Mailbox", kind: str) -> None:
         await leg.play("vm-record-after-tone")
@@ -190,18 +191,18 @@ class Retrieve:
             done = self.vm.save_greeting(box, kind, writer, result.trim_seconds if result else 0.0) \
                 if result is not None and result.reason != "hangup" else writer.discard()
         if leg.up:
-            await leg.play("vm-greeting-saved" if done else "vm-message-too-short")
+            await leg.play("vm-greeting-saved" if done else "vm-message-too-short", interruptible=False)
 
     async def change_pin(self, leg: Leg, box: "Mailbox") -> None:
         new = await ask(leg, "vm-new-pin", 10, timeout=10)
         problem = pin_problem(new, box.number, self.vm.pin_min_length)
         if problem:
             log.info("mailbox %s: new PIN refused (%s)", box.number, problem)
-            await leg.play("vm-pin-weak")
+            await leg.play("vm-pin-weak", interruptible=False)
             return
         again = await ask(leg, "vm-reenter-pin", 10, timeout=10)
         if again != new:
-            await leg.play("vm-pin-mismatch")
+            await leg.play("vm-pin-mismatch", interruptible=False)
             return
         self.vm.change_pin(box, new)
-        await leg.play("vm-pin-changed")
+        await leg.play("vm-pin-changed", interruptible=False)

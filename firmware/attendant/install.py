@@ -1,0 +1,119 @@
+"""Putting the attendant, voicemail, directory and schedule into a running engine.
+
+What it is: :func:`install` ``(engine, data_dir, store=None)`` → :class:`Services`. It builds the prompt
+library (office recordings in ``<data>/prompts`` over the rendered catalogue) when the engine has none, the
+schedule (its events go on the bus and drive ``engine.set_night``; the override survives restarts in
+``<data>/schedule-mode.json``), the voicemail service (index in the engine's store, or ``<data>/switchboard.db``;
+message waiting through ``engine.set_message_waiting``; e-mail when ``voicemail.smtp`` is set), and
+registers the applications:
+
+=============== ======================================================================================
+``menu``        the auto attendant (``menu:NAME``)
+``directory``   dial by name
+``voicemail``   leave a message (``voicemail:MAILBOX``)
+``vm_login``    listen to messages (``vm_login`` or ``vm_login:MAILBOX``)
+``schedule_mode`` the day/night feature code (desk phones)
+``extension``   ring an extension; busy → its busy greeting, no answer → its mailbox
+``operator``    the same for the operator extension
+=============== ======================================================================================
+
+and the desk-phone feature codes ``voicemail.access_code`` (default ``*98``) → ``vm_login`` and
+``schedule.feature_code`` (default ``*28``) → ``schedule_mode``. :meth:`Services.stop` stops the schedule
+timer and the mailer thread.
+
+What it is not: the engine or the daemon; the daemon (or a test) calls :func:`install` once after creating
+the engine and before starting it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from firmware.attendant.directory import Directory
+from firmware.attendant.menu import Attendant
+from firmware.attendant.routing import Router
+from firmware.attendant.schedule_code import ScheduleCode
+from firmware.engine.office import as_mapping
+from firmware.prompts import PromptLibrary
+from firmware.schedule import Schedule
+from firmware.store import Store
+from firmware.voicemail.deposit import Deposit
+from firmware.voicemail.index import MessageIndex
+from firmware.voicemail.mail import Mailer
+from firmware.voicemail.mailbox import Voicemail
+from firmware.voicemail.pins import PinGuard
+from firmware.voicemail.retrieve import Retrieve
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What :func:`install` built."""
+
+    voicemail: Voicemail
+    schedule: Schedule
+    attendant: Attendant
+    directory: Directory
+    router: Router
+    index: MessageIndex
+    mailer: Mailer | None = None
+
+    def start(self) -> None:
+        """Publish the schedule state and every message lamp (loop thread, after ``engine.start()``)."""
+        self.schedule.start()
+        self.voicemail.publish_all_mwi()
+
+    def stop(self) -> None:
+        self.schedule.stop()
+        if self.mailer is not None:
+            self.mailer.stop()
+
+
+def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, speak_names: bool = True) -> Services:
+    """Build the services and register the applications and feature codes; see the module docstring."""
+    data = Path(data_dir)
+    config = as_mapping(engine.config)
+    if engine.prompts is None:
+        engine.prompts = PromptLibrary(data / "prompts")
+    store = store or engine.store or Store.for_clock(data / "switchboard.db", engine.clock)
+    index = MessageIndex(store)
+
+    def on_schedule(kind: str, **status: Any) -> None:
+        engine.bus.publish(kind, **status)
+        engine.set_night(bool(status.get("night")))
+
+    schedule = Schedule.from_config(engine.clock, config, on_schedule, data / "schedule-mode.json")
+    smtp = (config.get("voicemail") or {}).get("smtp")
+    mailer = Mailer(smtp, str((config.get("office") or {}).get("name") or "Switchboard")) if smtp else None
+    voicemail = Voicemail(config, index, data, engine.clock, engine.bus.publish, mailer, engine.set_message_waiting)
+    router = Router(config, voicemail)
+    attendant = Attendant(config, router, schedule)
+    directory = Directory(config, router, voicemail, data / "prompts" / "names")
+    if speak_names:
+        directory.render_names()
+    guard = PinGuard.from_config(index, engine.clock, config.get("security"))
+
+    async def extension_app(leg: Any, target: str) -> None:
+        dest = router.parse(f"extension:{target}")
+        if dest.kind == "extension":
+            await router.connect_extension(leg, dest.arg, announce=None)
+        else:
+            await router.run(leg, dest)
+
+    async def operator_app(leg: Any, target: str | None = None) -> None:
+        router.parse("operator")
+        await router.connect_extension(leg, router.operator or "", announce=None)
+
+    for name, app in (("menu", attendant.menu), ("directory", directory), ("voicemail", Deposit(voicemail)),
+                      ("vm_login", Retrieve(voicemail)), ("schedule_mode", ScheduleCode(schedule, guard)),
+                      ("extension", extension_app), ("operator", operator_app)):
+        engine.register_app(name, app)
+    vm_code = str((config.get("voicemail") or {}).get("access_code") or "*98")
+    engine.register_feature(vm_code, "vm_login")
+    engine.register_feature(schedule.rules.feature_code or "*28", "schedule_mode")
+    log.info("attendant installed: %d menus, %d mailboxes, schedule %s", len(attendant.menus),
+             len(voicemail.boxes), schedule.state())
+    return Services(voicemail, schedule, attendant, directory, router, index, mailer)

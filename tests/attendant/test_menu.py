@@ -1,0 +1,169 @@
+"""The auto attendant, as a caller meets it: greetings by schedule, options, dial-by-extension, retries."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.attendant.office import config
+
+
+def test_day_greeting_then_option_1_rings_sales(office):
+    office.call_in()
+    office.run(1)
+    assert office.prompts()[0] == "greeting-day"
+    office.press("1")
+    office.run(5)
+    assert office.ringing() == ["201"]
+    office.lift("fxs2")
+    office.run(1)
+    assert office.kinds("bridge")
+    assert not office.errors()
+
+
+def test_dial_by_extension_during_the_greeting(office):
+    office.call_in()
+    office.run(1)
+    office.press("203")
+    office.run(5)
+    assert office.ringing() == ["203"]
+
+
+def test_option_key_that_starts_extension_numbers_waits_then_takes_the_option(office):
+    office.call_in()
+    office.run(1)
+    office.press("2")
+    office.run(2)
+    assert office.ringing() == []          # still waiting: 2 could begin 200-203
+    office.run(5)
+    assert office.ringing() == ["202"]
+
+
+def test_zero_reaches_the_operator(office):
+    office.call_in()
+    office.run(1)
+    office.press("0")
+    office.run(3)
+    assert office.ringing() == ["200"]
+
+
+def test_no_input_retries_twice_then_the_operator(office):
+    office.call_in()
+    office.run(120)
+    prompts = office.prompts()
+    assert prompts.count("greeting-day") == 3 and prompts.count("menu-no-input") == 2
+    assert office.ringing() == ["200"]
+
+
+def test_invalid_keys_retry_then_operator(office):
+    office.call_in()
+    office.run(1)
+    for _ in range(3):
+        office.press("8")
+        office.run(1)
+    office.run(30)
+    assert office.prompts().count("menu-invalid") == 2
+    assert office.ringing() == ["200"]
+
+
+def test_unknown_extension_is_invalid_and_never_dialled(office):
+    office.call_in()
+    office.run(1)
+    office.press("299")
+    office.run(5)
+    assert office.ringing() == []
+    assert "menu-invalid" in office.prompts()
+
+
+def test_submenu_previous_and_repeat(office):
+    office.call_in()
+    office.run(1)
+    office.press("3")
+    office.run(1)
+    assert office.prompts()[-1] == "greeting-default"
+    office.press("2")       # repeat
+    office.run(1)
+    office.press("1")       # previous
+    office.run(1)
+    assert office.prompts()[-3:] == ["greeting-default", "greeting-default", "greeting-day"]
+
+
+def test_info_message_plays_then_back_to_the_menu(office):
+    office.call_in()
+    office.run(1)
+    office.press("5")
+    office.run(30)
+    assert office.prompts()[:3] == ["greeting-day", "info-hours", "greeting-day"]
+
+
+def test_hangup_option(office):
+    office.call_in()
+    office.run(1)
+    office.press("9")
+    office.run(10)
+    assert office.prompts()[-1] == "menu-goodbye" and office.legs_up() == 0
+
+
+def test_mailbox_option_goes_straight_to_voicemail(office):
+    office.call_in()
+    office.run(1)
+    office.press("6")
+    office.run(20)
+    assert "vm-leave-message" in office.prompts() and office.ringing() == []
+
+
+@pytest.mark.parametrize("utc, greeting", [
+    (datetime(2026, 1, 5, 17, 30, tzinfo=timezone.utc), "greeting-lunch"),    # 12:30 New York
+    (datetime(2026, 1, 5, 23, 0, tzinfo=timezone.utc), "greeting-night"),     # 18:00
+    (datetime(2026, 1, 10, 15, 0, tzinfo=timezone.utc), "greeting-night"),    # Saturday
+])
+def test_greeting_follows_the_schedule(office_at, utc, greeting):
+    office = office_at(utc)
+    office.call_in()
+    office.run(1)
+    assert office.prompts()[0] == greeting
+
+
+def test_manual_night_override_changes_the_greeting_and_the_night_lamp(office):
+    office.services.schedule.set_mode("night")
+    assert office.engine.night is True
+    office.call_in()
+    office.run(1)
+    assert office.prompts()[0] == "greeting-night"
+
+
+def test_caller_hangs_up_mid_greeting_frees_the_line(office):
+    office.call_in()
+    office.run(1)
+    office.hang_up()
+    office.run(2)
+    assert office.legs_up() == 0 and not office.errors()
+
+
+def test_keys_pressed_non_stop_end_at_the_operator(office):
+    office.call_in()
+    office.run(0.5)
+    office.press("8" * 40, gap=0.05)
+    office.run(40)
+    assert office.ringing() == ["200"] and not office.errors()
+
+
+def test_schedule_destination_overrides_the_menu_at_night(office_at):
+    cfg = config()
+    cfg["schedule"] = dict(cfg["schedule"], destinations={"night": "mailbox:200"})
+    office = office_at(datetime(2026, 1, 5, 23, 0, tzinfo=timezone.utc), cfg)
+    office.call_in()
+    office.run(15)
+    assert "greeting-night" not in office.prompts() and "vm-leave-message" in office.prompts()
+
+
+def test_menu_option_to_an_outside_number_is_refused(office_at):
+    cfg = config()
+    cfg["menus"]["main"]["options"]["7"] = {"action": "external", "target": "0015551234567"}
+    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office.call_in()
+    office.run(1)
+    office.press("7")
+    office.run(3)
+    assert office.kinds("security") and "menu-invalid" in office.prompts()
+    assert not any(c[0] in ("dial", "seize") for c in office.ports["fxo2"].commands)
