@@ -1,0 +1,194 @@
+"""config.*, calllog.query and voicemail.* through a real socket, over a real store and a config file."""
+from __future__ import annotations
+
+import base64
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from drivers.errors import ControlError
+from firmware import config
+from firmware.control import ConfigService, ControlClient, ControlServer, register_store_commands
+from firmware.control.fake_office import tone_wav
+from firmware.store import Store
+
+
+@pytest.fixture
+def office_path(tmp_path: Path) -> Path:
+    p = tmp_path / "office.yaml"
+    config.save(p, config.load().document)
+    return p
+
+
+@pytest.fixture
+def daemon(loop_thread, sockdir, tmp_path, office_path):
+    """A server with the store commands, as the daemon wires them; ``applied`` records on_change calls."""
+    store = Store(tmp_path / "switchboard.db", wall=loop_thread.clock.wall)
+    srv = ControlServer(sockdir / "control.sock", clock=loop_thread.clock)
+    applied: list[config.Config] = []
+    service = ConfigService(config.load(office_path), office_path, publish=srv.publish, on_change=applied.append)
+    register_store_commands(srv.registry, store=store, config_service=service, publish=srv.publish)
+    loop_thread.run(srv.start())
+    client = ControlClient(srv.path)
+    yield client, store, service, applied
+    client.close()
+    loop_thread.run(srv.stop())
+    store.close()
+
+
+def test_config_get(daemon, office_path):
+    client, *_ = daemon
+    got = client.call("config.get")
+    assert got["document"]["office"]["name"] == "Example Office"
+    assert got["revision"] == config.load(office_path).revision
+    assert got["path"] == str(office_path) and got["load_errors"] == []
+    assert "properties" in client.call("config.schema")
+
+
+def test_config_validate_names_paths(daemon):
+    client, *_ = daemon
+    doc = client.call("config.get")["document"]
+    assert client.call("config.validate", document=doc) == {"ok": True, "errors": []}
+    doc["extensions"][1]["phone"] = "fxs9"
+    result = client.call("config.validate", document=doc)
+    assert result["ok"] is False and result["errors"][0]["path"] == "extensions[1].phone"
+
+
+def test_config_put_saves_applies_and_announces(daemon, office_path):
+    client, _store, service, applied = daemon
+    got = client.call("config.get")
+    doc = copy.deepcopy(got["document"])
+    doc["office"]["name"] = "Acme Plumbing"
+    with client.events(kinds=["config"]) as stream:
+        result = client.call("config.put", document=doc, base_revision=got["revision"])
+        event = stream.next(timeout=5)
+    assert result["saved"] is True and result["applied"] is True and result["revision"] != got["revision"]
+    assert event["data"]["revision"] == result["revision"]
+    assert config.load(office_path).office_name == "Acme Plumbing"
+    assert [c.office_name for c in applied] == ["Acme Plumbing"]
+    assert client.call("config.get")["revision"] == result["revision"]
+
+
+def test_stale_put_is_refused_and_nothing_is_lost(daemon, office_path):
+    client, *_ = daemon
+    base = client.call("config.get")
+    mine, theirs = copy.deepcopy(base["document"]), copy.deepcopy(base["document"])
+    theirs["operator"] = "201"
+    client.call("config.put", document=theirs, base_revision=base["revision"])
+    saved = office_path.read_bytes()
+    mine["office"]["name"] = "My stale edit"
+    with pytest.raises(ControlError) as exc:
+        client.call("config.put", document=mine, base_revision=base["revision"])
+    assert exc.value.code == "stale" and exc.value.details["revision"] != base["revision"]
+    assert office_path.read_bytes() == saved
+    assert client.call("config.get")["document"]["operator"] == "201"
+
+
+def test_invalid_put_is_refused_with_paths(daemon, office_path):
+    client, *_ = daemon
+    base = client.call("config.get")
+    doc = copy.deepcopy(base["document"])
+    doc["menus"]["main"]["options"]["3"] = {"action": "extension", "target": "299"}
+    before = office_path.read_bytes()
+    with pytest.raises(ControlError) as exc:
+        client.call("config.put", document=doc, base_revision=base["revision"])
+    assert exc.value.code == "invalid"
+    assert exc.value.details["errors"][0]["path"] == "menus.main.options.3.target"
+    assert office_path.read_bytes() == before
+    doc = copy.deepcopy(base["document"])
+    del doc["schema_version"]
+    with pytest.raises(ControlError) as exc:
+        client.call("config.put", document=doc, base_revision=base["revision"])
+    assert exc.value.code == "invalid"
+
+
+def test_put_that_cannot_be_written_keeps_the_running_config(daemon, office_path, monkeypatch):
+    client, _store, service, applied = daemon
+    base = client.call("config.get")
+    doc = copy.deepcopy(base["document"])
+    doc["office"]["name"] = "Never saved"
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("firmware.config.yamlio.os.fsync", full_disk)
+    with pytest.raises(ControlError) as exc:
+        client.call("config.put", document=doc, base_revision=base["revision"])
+    monkeypatch.undo()
+    assert exc.value.code == "storage" and "No space" in str(exc.value)
+    assert service.config.revision == base["revision"] and applied == []
+    assert yaml.safe_load(office_path.read_text())["office"]["name"] == "Example Office"
+
+
+def test_apply_failure_is_reported_but_saved(loop_thread, sockdir, tmp_path, office_path):
+    def refuse(_cfg):
+        raise RuntimeError("port fxs9 missing")
+
+    srv = ControlServer(sockdir / "c.sock", clock=loop_thread.clock)
+    store = Store(":memory:")
+    service = ConfigService(config.load(office_path), office_path, on_change=refuse)
+    register_store_commands(srv.registry, store=store, config_service=service)
+    loop_thread.run(srv.start())
+    try:
+        with ControlClient(srv.path) as client:
+            base = client.call("config.get")
+            result = client.call("config.put", document=base["document"] | {"operator": "202"},
+                                 base_revision=base["revision"])
+            assert result["saved"] and not result["applied"] and "next restart" in result["warning"]
+    finally:
+        loop_thread.run(srv.stop())
+        store.close()
+
+
+def test_calllog_query(daemon):
+    client, store, *_ = daemon
+    for i in range(7):
+        store.call_started(f"c{i}", "in", line="line1" if i < 5 else "line2", extension="201",
+                           caller_number=f"55501{i:02d}", at=f"2026-01-0{i + 1}T10:00:00Z")
+        store.call_ended(f"c{i}", "answered", at=f"2026-01-0{i + 1}T10:05:00Z")
+    page = client.call("calllog.query", limit=3, offset=0)
+    assert page["total"] == 7 and [c["ref"] for c in page["calls"]] == ["c6", "c5", "c4"]
+    assert client.call("calllog.query", line="line2")["total"] == 2
+    assert client.call("calllog.query", start="2026-01-02", end="2026-01-04")["total"] == 2
+    assert client.call("calllog.query", caller="5550103")["calls"][0]["ref"] == "c3"
+    with pytest.raises(ControlError) as exc:
+        client.call("calllog.query", direction="sideways")
+    assert exc.value.code == "invalid_args"
+    with pytest.raises(ControlError) as exc:
+        client.call("calllog.query", start="last tuesday")
+    assert exc.value.code == "storage" or exc.value.code == "invalid_args"
+
+
+def test_voicemail_commands(daemon, tmp_path):
+    client, store, *_ = daemon
+    audio = tone_wav(1.0)                                           # 16 kB: several chunks of 5000
+    path = tmp_path / "201-1.wav"
+    path.write_bytes(audio)
+    msg_id = store.add_message("201", path, duration_s=1.0, caller_number="5550100", caller_name="ACME")
+    listing = client.call("voicemail.list", mailbox="201")
+    assert listing["counts"]["201"]["new"] == 1
+    [msg] = listing["messages"]
+    assert msg["id"] == msg_id and "path" not in msg and msg["size"] == len(audio)
+    assert client.call("voicemail.get", id=msg_id)["caller_name"] == "ACME"
+    data, offset = b"", 0
+    while offset is not None:
+        chunk = client.call("voicemail.audio", id=msg_id, offset=offset, length=5000)
+        data += base64.b64decode(chunk["data"])
+        offset = chunk["next_offset"]
+    assert data == audio
+    with client.events(kinds=["voicemail"]) as stream:
+        marked = client.call("voicemail.mark", id=msg_id, heard=True, folder="saved")
+        assert marked["heard"] is True and marked["folder"] == "saved"
+        assert stream.next(timeout=5)["data"] == {"mailbox": "201", "new": 0, "saved": 1}
+        assert client.call("voicemail.delete", id=msg_id) == {"id": msg_id, "deleted": True}
+        assert stream.next(timeout=5)["data"] == {"mailbox": "201", "new": 0, "saved": 0}
+    assert not path.exists()
+    for cmd in ("voicemail.get", "voicemail.delete", "voicemail.audio"):
+        with pytest.raises(ControlError) as exc:
+            client.call(cmd, id=msg_id)
+        assert exc.value.code == "not_found"
+    with pytest.raises(ControlError) as exc:
+        client.call("voicemail.mark", id="one")
+    assert exc.value.code == "invalid_args"
