@@ -67,10 +67,11 @@ class DtmfParams:
     """How much weaker the high tone may be (Q.24: 8 dB must pass)."""
     twist_reverse_db: float = 5.0
     """How much stronger the high tone may be (Q.24: 4 dB must pass)."""
-    freq_tolerance: float = 0.025
-    """Relative part of the frequency limit; the limit is ``freq_tolerance * f + freq_tolerance_hz``,
-    midway between must-accept (1.5 % + 2 Hz) and must-reject (3.5 %)."""
-    freq_tolerance_hz: float = 1.0
+    freq_tolerance: float = 0.018
+    """Relative part of the frequency limit; the limit is ``freq_tolerance * f + freq_tolerance_hz``:
+    0.3 % + 0.5 Hz above must-accept (1.5 % + 2 Hz), well inside must-reject (3.5 %). Closer to the
+    accept edge than the middle: music near the edge (G#5, 830.6 Hz = 852 Hz - 2.5 %) is talk-off."""
+    freq_tolerance_hz: float = 2.5
     relative_peak_db: float = 10.0
     """Every other tone of a group at least this far below the group's best."""
     min_tone_fraction: float = 0.70
@@ -79,6 +80,11 @@ class DtmfParams:
     """Tone needed before a digit is reported (Q.24: >= 40 ms operate, <= 23 ms non-operate)."""
     split_gap_ms: float = 27.0
     """Gap that ends a digit (Q.24: <= 10 ms bridged, >= 40 ms separates; ETSI: < 20 ms bridged)."""
+    harmonic_ratio: float = 0.003
+    """A high tone within this fraction of twice the low tone is a note's octave: refused. Genuine
+    pairs, even both off by 1.5 % + 2 Hz towards each other, are more than 0.6 % from 2:1."""
+    steady_ratio: float = 0.6
+    """Every hop of a window must carry each tone at this fraction of its strongest hop."""
     window_hops: int = 4
     """Hops per analysis window (4: a 25 ms Tukey window)."""
 
@@ -273,12 +279,18 @@ class DtmfDetector:
         c = 4 + int(np.argmax(pw[4:8]))
         if pw[r] <= 0.0 or pw[c] <= 0.0:
             return None
+        hop_mags = np.abs(win[:, (r, c)])
+        if np.any(hop_mags.min(axis=0) < p.steady_ratio * hop_mags.max(axis=0)):
+            return None                    # the tone does not fill the window: its frequency is not measurable
         amp_r, amp_c, df_r, df_c = self._compensated(win, r, c)
         min_amp = self._min_amp * _HALF_SUM * m * _dbm0_peak()
         if amp_r < min_amp or amp_c < min_amp:
             return None
         if abs(df_r) > self._tol_hz[r] or abs(df_c) > self._tol_hz[c]:
             return None
+        f_r, f_c = _FREQS[r] + df_r, _FREQS[c] + df_c
+        if abs(f_c - 2.0 * f_r) < p.harmonic_ratio * f_c:
+            return None                    # a note and its octave (G#5 830.6 + 1661 Hz), not a key
         twist = 20.0 * np.log10(amp_c / amp_r)
         if twist > p.twist_reverse_db or twist < -p.twist_normal_db:
             return None
@@ -294,9 +306,8 @@ class DtmfDetector:
         rest = energy - dc - guard
         if tonal < p.min_tone_fraction * max(rest, tonal):
             return None
-        mag_r = max(float(abs(q[r])) for q in win)
-        mag_c = max(float(abs(q[c])) for q in win)
-        return DTMF_KEYS[r][c - 4], r, c, mag_r, mag_c
+        mag_r, mag_c = hop_mags.max(axis=0)
+        return DTMF_KEYS[r][c - 4], r, c, float(mag_r), float(mag_c)
 
     def _compensated(self, win: np.ndarray, r: int, c: int) -> tuple[float, float, float, float]:
         """|window sum| of tones r and c after removing their measured frequency offsets, and the offsets."""
