@@ -6,6 +6,9 @@ clock and kept in ``history``; edge callbacks fire at once, on the caller's thre
 simulated office). Outputs fire edge callbacks too, so the simulated world can watch a relay or a ring-mode
 line the way the circuit on the other side of the pin would.
 
+Circuits: ``SimFactory.connect(out, in)`` wires an output to an input (a loopback, like gpiozero's
+``MockConnectedPin``).
+
 Test verbs: ``drive_high()``, ``drive_low()``, ``release()`` (stop driving: back to the pull level),
 ``pulse(seconds, level)``, ``history``, ``assert_states([...])``, ``unplug(reason)`` / ``plug()`` (the device
 behind the pin is gone: reads, writes and edges fail with :class:`~drivers.errors.HardwareError`).
@@ -125,3 +128,10 @@ class SimFactory(PinFactory):
 
     def _open(self, number: int, mode: str, pull: str | None, initial: bool) -> SimPin:
         return SimPin(self, number, mode, pull, initial)
+
+    def connect(self, output: int, inputs: int) -> None:
+        """Wire output pin ``output`` to input pin ``inputs`` (both open): the input follows the output."""
+        out, into = self.pins[output], self.pins[inputs]
+        assert isinstance(into, SimPin)
+        into.drive(out.state)
+        out.when_changed(lambda t, state: into.drive(state))
