@@ -10,7 +10,7 @@ Incoming: the line that rings is answered (rollover is the phone company's hunt 
 ``trunks.incoming.rings_before_answer``: ``0`` answers as soon as caller ID is complete — or, when no caller
 ID comes, at the start of the second ring (a sane cap) — and ``N`` answers when ring ``N`` ends (caller ID,
 when it is sent, arrives after ring 1, so ``N >= 1`` always has it). The answered line becomes a leg
-(direction ``in``) running ``trunks.incoming.answer_destination`` (default ``menu:main``).
+(direction ``in``) running ``lines[i].answer_destination`` or else ``trunks.incoming.answer_destination`` (default ``menu:main``).
 
 Outgoing: an extension that dials the access code gets the first free line hunting in the *opposite* order to
 incoming (last line first, which makes glare with an incoming call on line 1 unlikely). The line is seized; the
@@ -184,10 +184,17 @@ class LineHunter:
         leg = self.engine.new_leg(line.port, "in", line.caller_id)
         leg.vars["line"] = line.id
         line.leg = leg
-        destination = str(self.engine.office.incoming("answer_destination") or "menu:main")
+        destination = str(self._line_entry(line).get("answer_destination")
+                          or self.engine.office.incoming("answer_destination") or "menu:main")
         self.engine.bus.publish("answer", line=line.id, port=line.port.name, leg=leg.id,
                                 caller_id=line.caller_id, destination=destination)
         self.engine.start_app(leg, destination)
+
+    def _line_entry(self, line: Line) -> dict[str, Any]:
+        for entry in self.engine.office.lines:
+            if entry.get("port") == line.port.name:
+                return entry
+        return {}
 
     def leg_ended(self, leg: Leg) -> None:
         """The engine ended ``leg``; release its line."""

@@ -10,7 +10,7 @@ Destinations (``trunks.incoming.answer_destination``, menu actions) are ``"app"`
 application registered as ``app`` is called as ``app(leg, arg)`` when it takes a second positional parameter,
 else ``app(leg, target=arg)``. Built in (an application registered under the same name replaces them):
 ``extension:N`` (ring it; busy or no answer → ``voicemail:N`` when a voicemail application is registered),
-``operator``, ``hangup``.
+``mailbox:N`` (→ ``voicemail:N``), ``operator``, ``hangup``.
 
 What it is not: the attendant menu or voicemail (applications registered by ``firmware/attendant`` and
 ``firmware/voicemail``), the drivers, or the control API (the daemon serves the bus and the snapshot).
@@ -218,7 +218,7 @@ class Engine:
             await _call_app(fn, leg, arg or None)
             return
         builtin = {"extension": self._builtin_extension, "operator": self._builtin_operator,
-                   "hangup": self._builtin_hangup}.get(name)
+                   "hangup": self._builtin_hangup, "mailbox": self._builtin_mailbox}.get(name)
         if builtin is None:
             raise LookupError(f"no application {name!r} (destination {destination!r})")
         await builtin(leg, arg)
@@ -232,6 +232,11 @@ class Engine:
         if self.office.operator is None:
             raise LookupError("no operator extension is configured")
         await self._builtin_extension(leg, self.office.operator)
+
+    async def _builtin_mailbox(self, leg: Leg, mailbox: str) -> None:
+        if "voicemail" not in self.apps:
+            raise LookupError("no voicemail application is installed")
+        await self.goto(leg, f"voicemail:{mailbox}")
 
     async def _builtin_hangup(self, leg: Leg, _arg: str) -> None:
         await leg.hangup()

@@ -222,7 +222,7 @@ def _check_args(path: str, kind: str, value: Any, line: int) -> dict[str, Any]:
         value = {"event": value}
     if not isinstance(value, dict):
         raise ScenarioError(path, line, f"{kind}: must be a mapping such as {{prompt: greeting-day, within: 10}}")
-    found = [k for k in CHECKS if k in value]
+    found = ["event"] if "event" in value else [k for k in CHECKS if k in value]
     if len(found) != 1:
         raise ScenarioError(path, line, f"{kind}: needs exactly one of {', '.join(CHECKS)}; got "
                                         f"{found or sorted(value)}")

@@ -84,18 +84,21 @@ class ScenarioRunner:
         self.box = build_box(clock, self.config, data_dir, self.office.ports, getattr(self.office, "panel", None))
         self.box.engine.bus.subscribe(self._on_event)
         self.box.start()
+        failure: tuple[Step | None, str] | None = None
         try:
             await asyncio.wait_for(self._steps(), self.scenario.timeout)
         except CheckFailed as failed:
-            return self._fail(failed.step, failed.reason)
+            failure = (failed.step, failed.reason)
         except asyncio.TimeoutError:
-            return self._fail(None, f"the scenario ran past its timeout of {self.scenario.timeout:g} s")
+            failure = (None, f"the scenario ran past its timeout of {self.scenario.timeout:g} s")
         except Exception as exc:  # the office itself failed: report it as the failure of this run
             log.exception("scenario run failed")
-            return self._fail(None, f"the simulation failed: {type(exc).__name__}: {exc}")
+            failure = (None, f"the simulation failed: {type(exc).__name__}: {exc}")
         finally:
             await self.box.stop()
-            _maybe(self.office, "close") or _maybe(self.office, "stop")
+            self.office.close()
+        if failure is not None:
+            return self._fail(*failure)
         self._write({"t": self._now(), "event": "passed", "scenario": self.scenario.name})
         return 0
 
