@@ -52,6 +52,9 @@ def match_device(name: str, kind: str, names: Sequence[str]) -> int:
     """Index into ``names`` of the device called ``name``: an exact (case-insensitive) match wins, else the
     only name containing it. Raises :class:`HardwareError` naming the choices when none or several match."""
     wanted = name.strip().lower()
+    if wanted.isdigit():
+        raise HardwareError(f"{kind} sound device {name!r} looks like an index; Switchboard picks sound devices "
+                            "by name (an index changes when a codec is plugged in elsewhere)")
     exact = [i for i, n in enumerate(names) if n.lower() == wanted]
     if len(exact) == 1:
         return exact[0]

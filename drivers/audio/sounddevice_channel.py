@@ -269,3 +269,35 @@ class SoundDeviceChannel:
 def _default_backend() -> AudioBackend:
     from drivers.audio.portaudio import PortAudioBackend
     return PortAudioBackend()
+
+
+BOARD_KEYS = ("audio_device", "audio_input", "audio_output", "audio_rate", "audio_buffer_frames", "audio_stall_ms")
+
+
+def channel_for_port(clock: Clock, board: Any, port: str, backend: AudioBackend | None = None
+                     ) -> SoundDeviceChannel | None:
+    """The sound-device channel ``board.ports[port]`` names, or None when the port has no audio device.
+
+    Keys: ``audio_device`` (capture and playback device name), or ``audio_input`` / ``audio_output``
+    separately; ``audio_rate`` (force a device rate; default: 8000 if offered, else 48000, 44100, 16000);
+    ``audio_buffer_frames`` (queue depth, default 10 = 200 ms); ``audio_stall_ms`` (no audio this long is a
+    lost device, default 500). Names are matched exactly, else as the one device name containing them.
+    """
+    from drivers.errors import ConfigError
+
+    spec = ((board.get("ports") or {}).get(port)) or {}
+    path = f"board.ports.{port}"
+    capture = spec.get("audio_input", spec.get("audio_device"))
+    playback = spec.get("audio_output", spec.get("audio_device", capture))
+    if capture is None and playback is None:
+        return None
+    for key, value in (("audio_input", capture), ("audio_output", playback)):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: sound devices are chosen by name, got {value!r}",
+                              [(f"{path}.{key}", "a sound device name (see `python -m sounddevice`)")])
+    depth = max(3, int(spec.get("audio_buffer_frames", 10)))
+    high = min(4, depth - 1)
+    stall = int(round(float(spec.get("audio_stall_ms", 500)) / (FRAME_SAMPLES * 1000 / RATE)))
+    return SoundDeviceChannel(clock, capture.strip(), playback.strip(), backend=backend,
+                              rate=spec.get("audio_rate"), depth=depth, high_water=high, low_water=max(1, high - 2),
+                              stall_ticks=max(stall, 2))

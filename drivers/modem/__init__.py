@@ -3,8 +3,9 @@
 Importing this package opens nothing; a modem is opened by ``ModemPort.open()`` at the device path or URL the
 board profile names.
 """
+from drivers.modem.board import build_modem
 from drivers.modem.channel import ModemAudioChannel
 from drivers.modem.port import ModemPort
 from drivers.modem.profiles import PROFILES, ModemProfile, get_profile
 
-__all__ = ["ModemAudioChannel", "ModemPort", "ModemProfile", "PROFILES", "get_profile"]
+__all__ = ["build_modem", "ModemAudioChannel", "ModemPort", "ModemProfile", "PROFILES", "get_profile"]

@@ -63,16 +63,16 @@ PROFILES: dict[str, ModemProfile] = {
 }
 
 
-def get_profile(name: str, extra_init: tuple[str, ...] | list[str] = ()) -> ModemProfile:
+def get_profile(name: str, extra_init: tuple[str, ...] | list[str] = (), path: str = "board.modem") -> ModemProfile:
     """The profile called ``name`` with ``extra_init`` commands appended; ConfigError for an unknown name."""
     try:
         profile = PROFILES[name]
     except KeyError:
         known = ", ".join(sorted(PROFILES))
         raise ConfigError(f"unknown modem profile {name!r}; known: {known}",
-                          [("board.modem.profile", f"must be one of {known}")]) from None
+                          [(f"{path}.profile", f"must be one of {known}")]) from None
     bad = [c for c in extra_init if not c.upper().startswith("AT") or "\r" in c or "\n" in c]
     if bad:
         raise ConfigError(f"modem init commands must start with AT and be one line: {bad!r}",
-                          [("board.modem.extra_init", "each entry is one AT command")])
+                          [(f"{path}.extra_init", "each entry is one AT command")])
     return replace(profile, extra=tuple(extra_init)) if extra_init else profile

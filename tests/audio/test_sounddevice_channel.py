@@ -223,3 +223,23 @@ def test_a_lost_codec_becomes_a_fault_on_its_port_and_other_ports_keep_serving(v
     codec.plug()
     run_ticks(vclock, 1.1, lambda: (ch1.read(), ch2.read()))
     assert [(e.port, e.kind) for e in events] == [("fxo1", "fault"), ("fxo1", "fault_cleared")]
+
+
+def test_the_board_profile_names_the_devices(vclock, backend):
+    from drivers.audio.sounddevice_channel import channel_for_port
+    board = {"ports": {"fxo1": {"audio_device": "line 1", "audio_stall_ms": 300, "audio_buffer_frames": 6},
+                       "fxo2": {}, "fxo3": {"audio_device": 2}}}
+    ch = channel_for_port(vclock, board, "fxo1", backend=backend)
+    assert (ch.capture_name, ch.playback_name, ch.stall_ticks, ch.depth) == ("line 1", "line 1", 15, 6)
+    assert ch.open()
+    assert channel_for_port(vclock, board, "fxo2", backend=backend) is None
+    from drivers.errors import ConfigError
+    with pytest.raises(ConfigError, match="chosen by name"):
+        channel_for_port(vclock, board, "fxo3", backend=backend)
+
+
+def test_a_device_index_is_refused_as_a_name(vclock, backend):
+    faults = []
+    ch = SoundDeviceChannel(vclock, "1", backend=backend, on_fault=faults.append)
+    assert not ch.open() and "by name" in faults[0]
+    ch.close()
