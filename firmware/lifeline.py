@@ -214,15 +214,19 @@ def mirror_path(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(runtime) / "lifeline.state" if runtime else None
 
 
-def open_lifeline(board: Mapping[str, Any], factory: Any, environ: Mapping[str, str] | None = None) -> Lifeline:
-    """The lifeline relay of ``board`` (the office document's ``board:``) on a pin from ``factory``.
+def open_lifeline(board: Mapping[str, Any], factory: Any = None, environ: Mapping[str, str] | None = None,
+                  pin: RelayOutput | None = None) -> Lifeline:
+    """The lifeline relay of ``board`` (the office document's ``board:``): on ``pin``, or a pin from ``factory``.
 
-    The pin is opened as an output driven to rest. On the simulated board the relay is mirrored to a file so
-    that a test or the bench can watch it from another process (see :func:`relay_energised`).
+    A pin from the factory is opened as an output driven to rest. On the simulated board the relay is mirrored
+    to a file so that a test or the bench can watch it from another process (see :func:`relay_energised`).
     """
     spec = board.get("lifeline") or {}
     active_high = bool(spec.get("active_high", True))
-    pin = factory.pin(int(spec.get("pin", REFERENCE_LIFELINE)), mode="out", initial=not active_high)
+    if pin is None:
+        if factory is None:
+            raise ValueError("open_lifeline needs a pin or a pin factory")
+        pin = factory.pin(int(spec.get("pin", REFERENCE_LIFELINE)), mode="out", initial=not active_high)
     mirror = None
     if board.get("gpio_backend") == "sim":
         path = mirror_path(environ)

@@ -1,10 +1,7 @@
-"""Running as an appliance service: start-up recovery, the health tick, journald logging, stopping, data space.
+"""Running as an appliance service: readiness and watchdog, the lifeline, start-up recovery, boot config, data space.
 
 What it is: the pieces ``switchboard run`` uses to behave under systemd (``systemd/switchboard.service``):
 
-- :func:`configure_logging` — log records go to journald with structured fields (``PORT``, ``CALL``, ``LEG``,
-  ``LINE``, ``EXTENSION``, ``MAILBOX`` from ``logging`` ``extra=``) through the native journal protocol when
-  journald holds our output (``$JOURNAL_STREAM``), else one ``key=value`` line per record on stderr.
 - :class:`Supervisor` — the link to the service manager and the lifeline relay: a health tick on the engine's
   loop sends ``WATCHDOG=1`` and the lifeline heartbeat; :meth:`Supervisor.ports_up` sends ``READY=1`` and arms
   the relay; :meth:`Supervisor.stopping` drops it.
@@ -12,7 +9,6 @@ What it is: the pieces ``switchboard run`` uses to behave under systemd (``syste
   before the box takes calls. (The calls a crash left open in the call log are ended by the store, on open:
   :func:`firmware.engine.assembly.open_store` calls ``Store.end_interrupted_calls``.) :func:`recover_recordings`
   keeps the voicemail a crash cut short.
-- :func:`install_stop_signals` and :func:`stop_within` — SIGTERM/SIGINT end calls cleanly within a bound.
 - :class:`DataSpace` — whether the data partition can take a recording; when it is full the box still answers
   and plays its prompts, and recording says it cannot.
 - :func:`check_gpio_backend` — the backend the unit names must be the one the board profile names.
@@ -22,17 +18,13 @@ hardware; time comes from the injected clock, except the lifeline watcher's own 
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import signal
-import socket
 import struct
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping, TextIO
+from typing import Any, Callable, Mapping
 
 from drivers.clock import Clock, Timer
 from drivers.errors import ConfigError, PortError, SwitchboardError
@@ -41,114 +33,6 @@ from firmware.lifeline import Lifeline
 from firmware.notify import Notifier
 
 log = logging.getLogger(__name__)
-
-JOURNAL_SOCKET = "/run/systemd/journal/socket"
-STRUCTURED_FIELDS = ("port", "call", "leg", "line", "extension", "mailbox")
-"""``logging`` ``extra=`` keys carried as journal fields (upper-cased) and as ``key=value`` pairs."""
-
-_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
-
-
-# ---------------------------------------------------------------------------------------------- logging
-def _priority(levelno: int) -> int:
-    for level in (logging.CRITICAL, logging.ERROR, logging.WARNING, logging.INFO):
-        if levelno >= level:
-            return _PRIORITY[level]
-    return 7
-
-
-def _quote(value: Any) -> str:
-    text = str(value)
-    if text and not any(c in text for c in ' "=\n\t'):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-class KeyValueFormatter(logging.Formatter):
-    """One line per record: ``level=… logger=… port=… call=… msg="…"`` (greppable, journal-friendly)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        parts = [f"level={record.levelname.lower()}", f"logger={record.name}"]
-        parts += [f"{k}={_quote(getattr(record, k))}" for k in STRUCTURED_FIELDS if getattr(record, k, None)]
-        message = record.getMessage()
-        if record.exc_info:
-            message += "\n" + self.formatException(record.exc_info)
-        parts.append(f"msg={_quote(message)}")
-        return " ".join(parts)
-
-
-def journal_fields(record: logging.LogRecord, message: str, identifier: str) -> dict[str, str]:
-    """The journal fields of one record."""
-    fields = {
-        "MESSAGE": message, "PRIORITY": str(_priority(record.levelno)), "SYSLOG_IDENTIFIER": identifier,
-        "LOGGER": record.name, "THREAD_NAME": str(record.threadName or ""),
-        "CODE_FILE": str(record.pathname or ""), "CODE_LINE": str(record.lineno), "CODE_FUNC": str(record.funcName or ""),
-    }
-    for key in STRUCTURED_FIELDS:
-        value = getattr(record, key, None)
-        if value is not None and value != "":
-            fields[key.upper()] = str(value)
-    return fields
-
-
-def encode_journal(fields: Mapping[str, str]) -> bytes:
-    """The journald native protocol: ``KEY=value`` lines, or a length-prefixed value when it has a newline."""
-    out = bytearray()
-    for key, value in fields.items():
-        data = value.encode("utf-8", "replace")
-        if b"\n" in data:
-            out += key.encode() + b"\n" + struct.pack("<Q", len(data)) + data + b"\n"
-        else:
-            out += key.encode() + b"=" + data + b"\n"
-    return bytes(out)
-
-
-class JournalHandler(logging.Handler):
-    """Sends records to journald over its native socket, with the structured fields; stderr if that fails."""
-
-    def __init__(self, socket_path: str = JOURNAL_SOCKET, identifier: str = "switchboard",
-                 fallback: TextIO | None = None) -> None:
-        super().__init__()
-        self.socket_path = socket_path
-        self.identifier = identifier
-        self.fallback = fallback
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = self.format(record)
-            self._sock.sendto(encode_journal(journal_fields(record, message, self.identifier)), self.socket_path)
-        except OSError:
-            stream = self.fallback or sys.stderr
-            stream.write(KeyValueFormatter().format(record) + "\n")
-        except Exception:
-            self.handleError(record)
-
-    def close(self) -> None:
-        self._sock.close()
-        super().close()
-
-
-def configure_logging(level: int = logging.INFO, environ: Mapping[str, str] | None = None,
-                      stream: TextIO | None = None, socket_path: str = JOURNAL_SOCKET) -> logging.Handler:
-    """Send the root logger to journald (when it holds our output) or to ``stream`` as key=value lines."""
-    env = os.environ if environ is None else environ
-    handler: logging.Handler
-    if env.get("JOURNAL_STREAM") and os.path.exists(socket_path):
-        handler = JournalHandler(socket_path, identifier=env.get("SYSLOG_IDENTIFIER", "switchboard"))
-        handler.setFormatter(logging.Formatter("%(message)s"))
-    else:
-        handler = logging.StreamHandler(stream or sys.stderr)
-        handler.setFormatter(KeyValueFormatter())
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_switchboard", False)]:
-        root.removeHandler(old)
-        old.close()
-    handler._switchboard = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)
-    return handler
-
 
 # ----------------------------------------------------------------------------------- the health tick
 class Supervisor:
@@ -159,16 +43,23 @@ class Supervisor:
     watchdog is not fed, so systemd restarts a daemon whose engine is stuck even though its loop still runs.
     """
 
+    SPACE_CHECK_SECONDS = 60.0
+
     def __init__(self, clock: Clock, notifier: Notifier | None = None, lifeline: Lifeline | None = None,
-                 tick_seconds: float | None = None, healthy: Callable[[], bool] | None = None) -> None:
+                 tick_seconds: float | None = None, healthy: Callable[[], bool] | None = None,
+                 space: "DataSpace | None" = None, on_space: Callable[[bool], None] | None = None) -> None:
         self.clock = clock
         self.notifier = notifier or Notifier()
         self.lifeline = lifeline
         self.healthy = healthy
+        self.space = space
+        self.on_space = on_space
         self.tick_seconds = tick_seconds or self._default_tick()
         self.ready = False
         self.ticks = 0
         self.problems: list[str] = []
+        self.space_low = False
+        self._next_space_check = 0.0
         self._timer: Timer | None = None
 
     def _default_tick(self) -> float:
@@ -207,7 +98,27 @@ class Supervisor:
             self.notifier.watchdog()
             if self.lifeline is not None:
                 self.lifeline.heartbeat()
+        self._check_space()
         return ok
+
+    def _check_space(self) -> None:
+        """Every minute: is there room to record? Reported on the change, both ways."""
+        if self.space is None or self.clock.now() < self._next_space_check:
+            return
+        self._next_space_check = self.clock.now() + self.SPACE_CHECK_SECONDS
+        low = not self.space.can_record()
+        if low == self.space_low:
+            return
+        self.space_low = low
+        if low:
+            self.report(f"the data partition is full ({self.space.free_bytes() // 1024} KiB free): "
+                        "calls are answered, messages cannot be recorded")
+        else:
+            log.info("the data partition has room again")
+            self.problems = [p for p in self.problems if not p.startswith("the data partition is full")]
+            self.notifier.status(self.status_line())
+        if self.on_space is not None:
+            self.on_space(low)
 
     def report(self, problem: str) -> None:
         """A problem a person should see (``systemctl status``, the log); the box keeps running."""
@@ -217,6 +128,8 @@ class Supervisor:
 
     def status_line(self) -> str:
         state = "ready" if self.ready else "starting"
+        if self.ready and self.lifeline is not None and not self.lifeline.energised:
+            state += " (lifeline relay at rest)"
         if self.problems:
             return f"{state}; problem: {self.problems[-1]}"
         return state
@@ -314,43 +227,6 @@ def _adopt_part(part: Path, mailbox: str, store: Any, min_seconds: float) -> Pat
     return final
 
 
-# ------------------------------------------------------------------------------------------ stopping
-def install_stop_signals(loop: asyncio.AbstractEventLoop, request_stop: Callable[[str], None]) -> Callable[[], None]:
-    """On SIGTERM or SIGINT call ``request_stop(signal name)`` once on the loop; returns an uninstaller."""
-    fired = False
-
-    def handler(name: str) -> None:
-        nonlocal fired
-        if not fired:
-            fired = True
-            log.info("%s received: ending calls and stopping", name)
-            request_stop(name)
-
-    installed = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, handler, sig.name)
-        installed.append(sig)
-
-    def uninstall() -> None:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-    return uninstall
-
-
-async def stop_within(stop: Awaitable[Any], seconds: float = 5.0,
-                      force: Callable[[], Any] | None = None) -> bool:
-    """Await ``stop`` (e.g. ``engine.stop()``) for at most ``seconds``; on timeout call ``force``. True if clean."""
-    try:
-        await asyncio.wait_for(stop, seconds)
-        return True
-    except asyncio.TimeoutError:
-        log.error("calls did not end within %.0f s; releasing the ports anyway", seconds)
-        if force is not None:
-            force()
-        return False
-
-
 # ---------------------------------------------------------------------------------------- data space
 @dataclass
 class DataSpace:
@@ -396,9 +272,134 @@ def check_gpio_backend(configured: str, environ: Mapping[str, str] | None = None
         )
 
 
-def runtime_dir(environ: Mapping[str, str] | None = None) -> Path | None:
-    """The service's runtime directory (``$RUNTIME_DIRECTORY``, set by ``RuntimeDirectory=``), if any."""
-    env = os.environ if environ is None else environ
-    raw = env.get("RUNTIME_DIRECTORY", "").split(":")[0]
-    return Path(raw) if raw else None
+# ----------------------------------------------------------------------------------- boot configuration
+LAST_GOOD_NAME = "config.last-good.yaml"
+"""The last configuration the box ran on, kept in the data directory."""
 
+
+def last_good_path(data_dir: Path) -> Path:
+    return Path(data_dir) / LAST_GOOD_NAME
+
+
+def boot_config(args: Any, data_dir: Path, load: Callable[[Any, Path], tuple[Any, Path | None]]
+                ) -> tuple[Any, Path | None, list[tuple[str, str]]]:
+    """``load(args, data_dir)``; if the document is refused, the last good configuration and the problems.
+
+    Returns ``(config, path, problems)``. ``path`` stays the office's own document, so the next save (from the
+    web page) replaces the bad one. Raises the original :class:`ConfigError` when there is no last good one.
+    """
+    try:
+        config, path = load(args, data_dir)
+        return config, path, []
+    except ConfigError as exc:
+        fallback = last_good_path(data_dir)
+        if getattr(args, "sim", False) and not getattr(args, "config", None) or not fallback.exists():
+            raise
+        from firmware import config as configuration
+        problems = exc.errors or [("document", str(exc))]
+        log.error("the configuration was refused (%s); starting on the last good one, %s",
+                  "; ".join(f"{p}: {r}" for p, r in problems), fallback)
+        config = configuration.load(fallback)
+        path = Path(args.config) if getattr(args, "config", None) else Path(data_dir) / "config.yaml"
+        return config, path, problems
+
+
+# ------------------------------------------------------------------------------------ the daemon's hooks
+def attach(daemon: Any, problems: list[tuple[str, str]] | None = None,
+           environ: Mapping[str, str] | None = None) -> Callable[[], "Supervisor | None"]:
+    """Make ``daemon`` (:class:`firmware.daemon.Daemon`) a service: hooks on its start and stop.
+
+    On start (ports open, box built, control API served): the GPIO backend is checked against the unit's;
+    recordings a crash cut short are kept; the lifeline relay is opened and armed; ``READY=1`` is sent with a
+    status line; the health tick (every 0.5 s on the loop) feeds the watchdog and the relay while the media tick
+    advances; configuration ``problems`` (from :func:`boot_config`) are reported and light the fault lamp;
+    otherwise the configuration is remembered as the last good one. On stop: ``STOPPING=1`` and the relay
+    drops. Returns a function giving the :class:`Supervisor` (None before the start).
+    """
+    env = os.environ if environ is None else environ
+    notifier = Notifier(env)
+    notifier.status("starting: opening ports")
+    holder: dict[str, Supervisor] = {}
+
+    def started(d: Any) -> None:
+        holder["sup"] = _start_service(d, notifier, problems or [], env)
+
+    def stopping(d: Any) -> None:
+        sup = holder.get("sup")
+        if sup is not None:
+            sup.stopping("stopping: ending calls")
+        else:
+            notifier.stopping("stopping")
+
+    daemon.on_start.append(started)
+    daemon.on_stop.append(stopping)
+    return lambda: holder.get("sup")
+
+
+def _start_service(daemon: Any, notifier: Notifier, problems: list[tuple[str, str]],
+                   env: Mapping[str, str]) -> Supervisor:
+    board = daemon.config.get("board") or {}
+    if not daemon.sim:
+        check_gpio_backend(str(board.get("gpio_backend")), env)
+    box = daemon.box
+    _keep_recordings(daemon)
+    lifeline = _open_lifeline(daemon, board, env)
+    sup = Supervisor(daemon.clock, notifier, lifeline, tick_seconds=0.5, healthy=_advancing(box.engine.media),
+                     space=DataSpace(Path(daemon.data_dir)), on_space=_space_fault(box))
+    sup.start()
+    for path, reason in problems:
+        sup.report(f"configuration refused, running on the last good one: {path}: {reason}")
+        box.engine.bus.publish("fault", port="config", reason=f"configuration refused: {path}: {reason}")
+    ports = sorted(box.engine.ports)
+    sup.ports_up(f"{len(ports)} ports ({', '.join(ports)})")
+    if not problems and daemon.config_path is not None:
+        _remember(daemon)
+    return sup
+
+
+def _advancing(media: Any) -> Callable[[], bool]:
+    """Healthy while the engine's media tick has run since the last health tick."""
+    seen = [media.ticks]
+
+    def check() -> bool:
+        ticks = media.ticks
+        moved = ticks != seen[0]
+        seen[0] = ticks
+        return moved
+
+    return check
+
+
+def _space_fault(box: Any) -> Callable[[bool], None]:
+    """Light (or clear) the fault lamp when the data partition fills (or has room again)."""
+    def publish(low: bool) -> None:
+        if low:
+            box.engine.bus.publish("fault", port="data", reason="the data partition is full")
+        else:
+            box.engine.bus.publish("fault_cleared", port="data")
+    return publish
+
+
+def _open_lifeline(daemon: Any, board: Mapping[str, Any], env: Mapping[str, str]) -> Lifeline:
+    """The lifeline on the simulated office's relay pin, else on a pin of the board's GPIO backend."""
+    from firmware.lifeline import open_lifeline
+    relay = getattr(getattr(daemon, "office", None), "lifeline", None)
+    if relay is not None and hasattr(relay, "pin"):
+        return open_lifeline(board, pin=relay.pin, environ=env)
+    from drivers.gpio import open_factory
+    return open_lifeline(board, open_factory(board, daemon.clock), environ=env)
+
+
+def _keep_recordings(daemon: Any) -> None:
+    kept = recover_recordings(Path(daemon.data_dir), daemon.box.store)
+    for mailbox in sorted({p.parent.name for p in kept}):
+        daemon.box.engine.bus.publish("mwi", mailbox=mailbox, active=True)
+
+
+def _remember(daemon: Any) -> None:
+    """Keep the configuration the box is now running on as the last good one (a full disk only logs)."""
+    from firmware import config as configuration
+    try:
+        configuration.remember_good(daemon.config, last_good_path(Path(daemon.data_dir)))
+    except (SwitchboardError, OSError) as exc:
+        log.error("could not keep the last good configuration: %s", exc)

@@ -1,13 +1,7 @@
-"""Behaviour under systemd: health tick, readiness, journald logging, start-up recovery, stopping, data space."""
+"""Behaviour under systemd: health tick, readiness, start-up recovery, boot configuration, data space."""
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
-import os
-import signal
-import socket
-import struct
 from types import SimpleNamespace
 
 import pytest
@@ -15,9 +9,7 @@ import pytest
 from drivers.errors import ConfigError, PortError
 from firmware.lifeline import Lifeline
 from firmware.notify import RecordingNotifier
-from firmware.service import (DataSpace, JournalHandler, KeyValueFormatter, Supervisor, check_gpio_backend,
-                              configure_logging, encode_journal, install_stop_signals,
-                              recover_ports, runtime_dir, stop_within)
+from firmware.service import DataSpace, Supervisor, check_gpio_backend, recover_ports
 
 
 class Pin:
@@ -79,67 +71,6 @@ def test_problems_reach_systemctl_status(vclock):
     assert notifier.last_status.startswith("ready; problem: configuration")
 
 
-# ----------------------------------------------------------------------------------------- logging
-def test_key_value_lines_carry_port_and_call():
-    record = logging.LogRecord("firmware.engine", logging.WARNING, __file__, 1, "caller hung up %s", ("early",), None)
-    record.port, record.call = "fxo1", "c7"
-    line = KeyValueFormatter().format(record)
-    assert line == 'level=warning logger=firmware.engine port=fxo1 call=c7 msg="caller hung up early"'
-
-
-def test_journal_native_protocol_fields(tmp_path):
-    path = str(tmp_path / "journal.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    server.bind(path)
-    server.settimeout(1)
-    handler = JournalHandler(path, identifier="switchboard")
-    logger = logging.getLogger("test.journal")
-    logger.addHandler(handler)
-    try:
-        logger.error("line seized\nby a parallel phone", extra={"port": "fxo2", "call": "c3"})
-        data = server.recv(65536)
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
-        server.close()
-    assert b"PRIORITY=3\n" in data and b"PORT=fxo2\n" in data and b"CALL=c3\n" in data
-    assert b"SYSLOG_IDENTIFIER=switchboard\n" in data
-    message = b"line seized\nby a parallel phone"
-    assert b"MESSAGE\n" + struct.pack("<Q", len(message)) + message + b"\n" in data
-
-
-def test_journal_handler_falls_back_to_stderr_lines(tmp_path):
-    stream = io.StringIO()
-    handler = JournalHandler(str(tmp_path / "no-journal.sock"), fallback=stream)
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
-    handler.emit(record)
-    handler.close()
-    assert stream.getvalue() == "level=info logger=x msg=hello\n"
-
-
-def test_encode_journal_plain_fields():
-    assert encode_journal({"MESSAGE": "hi", "PORT": "fxs1"}) == b"MESSAGE=hi\nPORT=fxs1\n"
-
-
-def test_configure_logging_chooses_journal_only_under_journald(tmp_path):
-    sock_path = tmp_path / "journal.sock"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    server.bind(str(sock_path))
-    root = logging.getLogger()
-    level = root.level
-    try:
-        h1 = configure_logging(environ={}, stream=io.StringIO(), socket_path=str(sock_path))
-        assert isinstance(h1.formatter, KeyValueFormatter)
-        h2 = configure_logging(environ={"JOURNAL_STREAM": "8:1234"}, socket_path=str(sock_path))
-        assert isinstance(h2, JournalHandler)
-        assert h1 not in root.handlers, "configuring again replaces, never doubles, the handler"
-    finally:
-        root.removeHandler(h2)
-        h2.close()
-        root.setLevel(level)
-        server.close()
-
-
 # -------------------------------------------------------------------------------- start-up recovery
 class FakePort:
     def __init__(self, name, kind, fail=False):
@@ -166,43 +97,6 @@ def test_recovery_rests_every_relay_output(caplog):
     assert ports["fxs1"].commands == ["stop_ring"]
     assert ports["modem1"].commands == ["release"]
     assert "could not bring fxo2 to rest" in caplog.text
-
-
-# ----------------------------------------------------------------------------------------- stopping
-def test_sigterm_requests_one_stop(vclock):
-    requested = []
-
-    async def scenario():
-        uninstall = install_stop_signals(asyncio.get_running_loop(), requested.append)
-        os.kill(os.getpid(), signal.SIGTERM)
-        os.kill(os.getpid(), signal.SIGTERM)
-        for _ in range(50):
-            await asyncio.sleep(0.01)
-            if requested:
-                break
-        uninstall()
-
-    vclock.loop.run_until_complete(scenario())
-    assert requested == ["SIGTERM"]
-
-
-def test_stop_within_forces_after_the_bound(vclock):
-    forced = []
-
-    async def stuck():
-        await asyncio.sleep(60)
-
-    async def quick():
-        await asyncio.sleep(0.5)
-
-    async def scenario():
-        assert await stop_within(quick(), 3.0, force=lambda: forced.append(1)) is True
-        t0 = vclock.now()
-        assert await stop_within(stuck(), 3.0, force=lambda: forced.append(2)) is False
-        assert vclock.now() - t0 == pytest.approx(3.0)
-
-    vclock.loop.run_until_complete(scenario())
-    assert forced == [2]
 
 
 # --------------------------------------------------------------------------------------- data space
@@ -236,11 +130,6 @@ def test_gpio_backend_named_by_the_unit_must_match_the_board():
     assert err.value.errors[0][0] == "board.gpio_backend"
 
 
-def test_runtime_dir_from_systemd():
-    assert str(runtime_dir({"RUNTIME_DIRECTORY": "/run/switchboard"})) == "/run/switchboard"
-    assert runtime_dir({}) is None
-
-
 # ------------------------------------------------------------------------------ interrupted recordings
 def test_a_recording_cut_by_a_crash_is_kept_as_a_message(tmp_path):
     import wave
@@ -270,3 +159,59 @@ def test_a_recording_cut_by_a_crash_is_kept_as_a_message(tmp_path):
         assert recover_recordings(tmp_path, store) == [], "a second start finds nothing to do"
     finally:
         store.close()
+
+
+def test_a_filling_data_partition_is_reported_once_and_cleared(vclock, tmp_path):
+    free = {"bytes": 100 * 1024 * 1024}
+    space = DataSpace(tmp_path, statvfs=lambda p: SimpleNamespace(f_bavail=free["bytes"] // 4096, f_frsize=4096))
+    notifier = RecordingNotifier()
+    changes = []
+    sup = Supervisor(vclock, notifier, tick_seconds=0.5, space=space, on_space=changes.append)
+
+    async def scenario():
+        sup.start()
+        sup.ports_up()
+        await asyncio.sleep(61)
+        free["bytes"] = 512 * 1024
+        await asyncio.sleep(61)
+        await asyncio.sleep(61)
+        free["bytes"] = 50 * 1024 * 1024
+        await asyncio.sleep(61)
+        sup.stopping()
+
+    vclock.loop.run_until_complete(scenario())
+    assert changes == [True, False]
+    assert any("data partition is full" in s for s in notifier.sent("STATUS"))
+    assert notifier.sent("STATUS")[-2] == "ready" and not sup.problems
+
+
+# ------------------------------------------------------------------------------------ boot configuration
+def test_a_corrupt_configuration_at_boot_falls_back_to_the_last_good_one(tmp_path):
+    from firmware import config as configuration
+    from firmware.service import boot_config, last_good_path
+
+    def load(args, data_dir):
+        return configuration.load(args.config), args.config
+
+    good = tmp_path / "config.yaml"
+    good.write_text(configuration.example_text())
+    args = SimpleNamespace(config=str(good), sim=False)
+    config, path, problems = boot_config(args, tmp_path, load)
+    assert problems == [] and path == str(good)
+    configuration.remember_good(config, last_good_path(tmp_path))
+
+    good.write_text("office: [this is not\n  valid yaml")
+    config, path, problems = boot_config(args, tmp_path, load)
+    assert problems and config.get("office")["name"] == "Example Office"
+    assert str(path) == str(good), "the next save replaces the bad document"
+
+
+def test_a_corrupt_configuration_without_a_last_good_one_is_refused(tmp_path):
+    from firmware import config as configuration
+    from firmware.service import boot_config
+
+    bad = tmp_path / "config.yaml"
+    bad.write_text("schema_version: 1\nboard: 7\n")
+    args = SimpleNamespace(config=str(bad), sim=False)
+    with pytest.raises(ConfigError):
+        boot_config(args, tmp_path, lambda a, d: (configuration.load(a.config), a.config))
