@@ -15,6 +15,8 @@ CONTROL            a control-API client object (tests pass ``FakeControl``)
 CONTROL_SOCKET     else: the daemon's socket, opened with ``firmware.control.ControlClient``
 MAX_AUDIO_UPLOAD   bytes accepted for one audio upload or recording (default 20 MB)
 MAX_RESTORE_UPLOAD bytes accepted for a backup archive (default 1 GiB)
+PASSWORD_HASHER    an ``argon2.PasswordHasher`` (tests pass a cheap one; the default is argon2id)
+MENU_TESTER        False: do not run the menu tester beside the menu editor
 =================  ==========================================================================
 """
 from __future__ import annotations
@@ -69,7 +71,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
-    state = WebState(app.config["DATA_DIR"])
+    state = WebState(app.config["DATA_DIR"], app.config.get("PASSWORD_HASHER"))
     app.config.setdefault("SECRET_KEY", None)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = state.secret_key()
@@ -89,7 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _control_client(app: Flask) -> Any:
     if app.config["CONTROL"] is not None:
         return app.config["CONTROL"]
-    from firmware.control import ControlClient  # the control API's client; imported lazily
+    from firmware.control.client import ControlClient  # the control API client; imported lazily
     return ControlClient(app.config["CONTROL_SOCKET"]) if app.config["CONTROL_SOCKET"] else ControlClient()
 
 

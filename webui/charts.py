@@ -39,7 +39,7 @@ def hourly_counts(records: Iterable[dict], now: datetime, tz: tzinfo) -> list[Ho
     first = end - timedelta(hours=HOURS - 1)
     counts = [0] * HOURS
     for rec in records:
-        t = parse_time(rec.get("start", rec.get("started")), tz)
+        t = parse_time(rec.get("started_at", rec.get("start")), tz)
         if t is None:
             continue
         idx = int((t - first).total_seconds() // 3600)

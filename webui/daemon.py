@@ -81,13 +81,28 @@ class Daemon:
     def config(self) -> tuple[Any, dict]:
         """(revision, document) of the running configuration; the document is a private copy."""
         res = self.call("config.get")
-        doc = res.get("config", res.get("doc"))
-        return res.get("revision"), copy.deepcopy(doc)
+        return res.get("revision"), copy.deepcopy(res.get("document"))
 
     def put_config(self, doc: dict, base_revision: Any) -> Any:
         """Save ``doc`` if the configuration is still at ``base_revision``; returns the new revision."""
-        res = self.call("config.put", config=doc, base_revision=base_revision)
+        res = self.call("config.put", document=doc, base_revision=str(base_revision))
         return (res or {}).get("revision")
+
+    def validate(self, doc: dict) -> list[tuple[str, str]]:
+        """Problems the daemon's validator finds in ``doc`` as (path, reason); empty when it is good."""
+        res = self.call("config.validate", document=doc) or {}
+        return [_pair(e) for e in res.get("errors", [])]
+
+    def calls(self, limit: int = 5000, **filters: Any) -> list[dict]:
+        """Call-log rows matching ``filters`` (newest first), fetched page by page up to ``limit``."""
+        rows: list[dict] = []
+        while len(rows) < limit:
+            page = self.call("calllog.query", limit=min(500, limit - len(rows)), offset=len(rows), **filters)
+            batch = (page or {}).get("calls", [])
+            rows += batch
+            if not batch or len(rows) >= int((page or {}).get("total", 0)):
+                break
+        return rows
 
     def snapshot(self) -> dict:
         return self.call("snapshot") or {}

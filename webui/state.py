@@ -30,11 +30,11 @@ MIN_PASSWORD = 10
 class WebState:
     """Files the web UI keeps for itself under ``<data>/web``."""
 
-    def __init__(self, data_dir: str | os.PathLike) -> None:
+    def __init__(self, data_dir: str | os.PathLike, hasher: PasswordHasher | None = None) -> None:
         self.dir = Path(data_dir) / "web"
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
-        self._hasher = PasswordHasher()
+        self._hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 
     @property
     def admin_file(self) -> Path:

@@ -43,7 +43,8 @@
       div.dataset.id = c.id;
       div.dataset.state = c.state || "";
       const h = document.createElement("h3");
-      h.textContent = (c.caller_id || "unknown") + " — " + (c.state || "") + (c.port ? " on " + c.port : "");
+      h.textContent = (c.name ? c.name + " " : "") + (c.caller_id || "unknown") + " — " + (c.state || "") +
+        (c.line ? " on " + c.line : "") + (c.extension ? ", for " + c.extension : "");
       div.appendChild(h);
       if (c.state !== "ended") {
         const pad = document.createElement("div");
@@ -51,6 +52,9 @@
         keys.forEach((k) => pad.appendChild(button(k, "key", () => callerAction(c.id, "press", k))));
         div.appendChild(pad);
         div.appendChild(button("Hang up", "hangup", () => callerAction(c.id, "hang-up")));
+        if (c.extension && c.state !== "voicemail") {
+          div.appendChild(button("Send to voicemail", "to-voicemail", () => callerAction(c.id, "voicemail")));
+        }
         div.appendChild(button("Listen", "listen", (e) => toggleListen(e.target, c.id)));
       }
       box.appendChild(div);

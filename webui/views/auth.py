@@ -110,12 +110,11 @@ def _drop_dangling_targets(doc: dict, numbers: set[str]) -> None:
 
 def _finish_setup(doc: dict, revision) -> list[tuple[str, str]]:
     try:
-        problems = daemon().call("config.validate", config=doc)
+        problems = daemon().validate(doc)
     except Refused as exc:
         return exc.errors or [("", str(exc))]
-    problems = (problems or {}).get("errors", []) if isinstance(problems, dict) else problems or []
     if problems:
-        return [tuple(p) if isinstance(p, (list, tuple)) else ("", str(p)) for p in problems]
+        return problems
     if not web_state().create_admin(request.form["password"]):
         return [("", "The box was set up from another browser a moment ago; log in instead.")]
     try:

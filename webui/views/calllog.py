@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Blueprint, Response, render_template, request
 
@@ -18,8 +18,8 @@ from webui.views.common import daemon
 from webui.views.dashboard import office_tz
 
 bp = Blueprint("calllog", __name__, url_prefix="/calls")
-COLUMNS = ["start", "direction", "line", "extension", "caller_id", "caller_name", "dialed", "duration",
-           "result"]
+COLUMNS = ["started_at", "direction", "line", "extension", "caller_number", "caller_name", "dialled",
+           "duration_s", "talk_s", "disposition"]
 MAX_ROWS = 5000
 
 
@@ -46,33 +46,35 @@ def _filters() -> tuple[dict, list[str]]:
 def _records(f: dict) -> list[dict]:
     _, doc = daemon().config()
     tz = office_tz(doc)
-    query = {"limit": MAX_ROWS}
+    query = {}
     if f["from"]:
-        query["since"] = datetime.combine(date.fromisoformat(f["from"]), time(), tz).isoformat()
+        query["start"] = _stamp(datetime.combine(date.fromisoformat(f["from"]), time(), tz))
     if f["to"]:
-        query["until"] = datetime.combine(date.fromisoformat(f["to"]) + timedelta(days=1), time(), tz).isoformat()
+        query["end"] = _stamp(datetime.combine(date.fromisoformat(f["to"]) + timedelta(days=1), time(), tz))
     for key in ("line", "extension", "caller"):
         if f[key]:
             query[key] = f[key]
-    res = daemon().call("calllog.query", **query)
-    rows = list(res.get("calls", res.get("records", [])) if isinstance(res, dict) else res or [])
-    return [r for r in rows if _matches(r, f, tz)]
+    return [r for r in daemon().calls(limit=MAX_ROWS, **query) if _matches(r, f, tz)]
+
+
+def _stamp(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _matches(r: dict, f: dict, tz) -> bool:
-    t = parse_time(r.get("start"), tz)
+    """The same filter again, here, so page and CSV always say what the filter says."""
+    t = parse_time(r.get("started_at"), tz)
     if f["from"] and (t is None or t.date() < date.fromisoformat(f["from"])):
         return False
     if f["to"] and (t is None or t.date() > date.fromisoformat(f["to"])):
         return False
-    if f["line"] and str(r.get("line", "")) != f["line"]:
+    if f["line"] and str(r.get("line") or "") != f["line"]:
         return False
-    if f["extension"] and str(r.get("extension", "")) != f["extension"]:
+    if f["extension"] and str(r.get("extension") or "") != f["extension"]:
         return False
     if f["caller"]:
-        needle = f["caller"].lower()
-        hay = f'{r.get("caller_id", "")} {r.get("caller_name", "")}'.lower()
-        if needle not in hay:
+        hay = f'{r.get("caller_number") or ""} {r.get("caller_name") or ""}'.lower()
+        if f["caller"].lower() not in hay:
             return False
     return True
 
@@ -82,7 +84,9 @@ def index():
     f, errors = _filters()
     _, doc = daemon().config()
     rows = _records(f)
-    rows.sort(key=lambda r: str(r.get("start", "")), reverse=True)
+    for r in rows:
+        t = parse_time(r.get("started_at"), office_tz(doc))
+        r["local_start"] = t.strftime("%Y-%m-%d %H:%M:%S") if t else ""
     return render_template("calllog.html", rows=rows, f=f, errors=[("", e) for e in errors],
                            lines=[ln.get("id") for ln in doc.get("lines", [])], columns=COLUMNS,
                            title="Call log")
@@ -91,7 +95,7 @@ def index():
 @bp.get("/export.csv")
 def export():
     f, _ = _filters()
-    rows = sorted(_records(f), key=lambda r: str(r.get("start", "")))
+    rows = sorted(_records(f), key=lambda r: str(r.get("started_at") or ""))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)

@@ -29,8 +29,7 @@ def web_state() -> WebState:
 
 def form_revision() -> Any:
     """The configuration revision the page was loaded at (hidden field ``revision``)."""
-    raw = request.form.get("revision", "")
-    return int(raw) if raw.isdigit() else raw or None
+    return request.form.get("revision", "") or None
 
 
 def save_config(edit: Callable[[dict], list[tuple[str, str]]], success: str) -> tuple[bool, list]:

@@ -23,11 +23,12 @@ MODES = ("auto", "day", "night")
 def index():
     revision, doc = daemon().config()
     tz = office_tz(doc)
-    now = datetime.now(timezone.utc)
-    records = query_calls(since=now - timedelta(days=7))
+    state = live_state()
+    now = parse_time(state["time"], timezone.utc) or datetime.now(timezone.utc)  # the daemon's clock
+    records = daemon().calls(start=_stamp(now - timedelta(days=7)))
     today = now.astimezone(tz).date()
-    calls_today = sum(1 for r in records if (t := parse_time(r.get("start"), tz)) and t.date() == today)
-    return render_template("dashboard.html", state=live_state(), doc=doc, calls_today=calls_today,
+    calls_today = sum(1 for r in records if (t := parse_time(r.get("started_at"), tz)) and t.date() == today)
+    return render_template("dashboard.html", state=state, doc=doc, calls_today=calls_today,
                            chart=calls_per_hour_svg(hourly_counts(records, now, tz)), modes=MODES,
                            title="Dashboard")
 
@@ -55,35 +56,43 @@ def office_tz(doc: dict) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def query_calls(**filters) -> list[dict]:
-    args = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in filters.items() if v not in (None, "")}
-    res = daemon().call("calllog.query", **args)
-    return list(res.get("calls", res.get("records", [])) if isinstance(res, dict) else res or [])
+def _stamp(t: datetime) -> str:
+    """The call log's time format: ISO 8601 UTC with a Z."""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def live_state() -> dict:
     """The snapshot reduced to what the dashboard shows: lines, phones, mode, new messages."""
     snap = daemon().snapshot()
+    sched = snap.get("schedule") or {}
+    calls = {c.get("id"): c for c in snap.get("calls", [])}
     return {
-        "mode": snap.get("mode") or (snap.get("schedule") or {}).get("mode") or "auto",
-        "state": snap.get("schedule_state") or (snap.get("schedule") or {}).get("state") or "",
-        "sim": bool(snap.get("sim")),
-        "lines": [_port_row(p) for p in snap.get("lines", [])],
-        "phones": [_port_row(p) for p in snap.get("phones", [])],
-        "new_messages": _new_messages(snap),
-        "calls": len(snap.get("calls", [])),
+        "time": snap.get("time"),
+        "mode": sched.get("forced") or "auto",
+        "state": _state_text(sched),
+        "night": bool(sched.get("night", snap.get("night"))),
+        "lines": [_port_row(p, calls, p.get("id") or p.get("port")) for p in snap.get("lines", [])],
+        "phones": [_port_row(p, calls, p.get("port")) for p in snap.get("phones", [])],
+        "new_messages": sum(int(b.get("new", 0)) for b in (snap.get("mwi") or {}).values()),
+        "calls": len(calls),
+        "faults": [str(f.get("message", f)) if isinstance(f, dict) else str(f) for f in snap.get("faults", [])],
     }
 
 
-def _port_row(p: dict) -> dict:
-    return {"port": str(p.get("port", p.get("id", ""))), "label": str(p.get("label", "")),
-            "state": str(p.get("state", "")), "detail": str(p.get("caller_id") or p.get("peer") or "")}
+def _state_text(sched: dict) -> str:
+    state = sched.get("state") or ""
+    if sched.get("forced"):
+        return f"{sched['forced']} (set by hand)"
+    return f"{state} (by the schedule)" if state else ""
 
 
-def _new_messages(snap: dict) -> int:
-    vm = snap.get("voicemail")
-    if isinstance(vm, dict):
-        if "new" in vm:
-            return int(vm["new"])
-        return sum(int(b.get("new", 0)) for b in vm.values() if isinstance(b, dict))
-    return int(snap.get("new_messages", 0))
+def _port_row(p: dict, calls: dict, name: str | None) -> dict:
+    call = calls.get(p.get("call")) or {}
+    who = " ".join(str(x) for x in (call.get("caller_name"), call.get("caller_number")) if x)
+    if not who and call.get("extension"):
+        who = f"extension {call['extension']}"
+    label = str(p.get("label", ""))
+    if p.get("extension"):
+        label = f"{label} ({p['extension']})"
+    return {"port": str(name or ""), "label": label, "state": str(p.get("state", "")).replace("_", " "),
+            "detail": who}

@@ -115,8 +115,9 @@ def _check(doc: dict, original: str | None, v: dict) -> list[tuple[str, str]]:
     ports = {p.get("port") for p in doc.get("phones", [])}
     if v["phone"] and v["phone"] not in ports:
         errors.append(("Phone", "Choose one of the box's phone ports, or none."))
-    if v["pin"] and not PIN_RE.match(v["pin"]):
-        errors.append(("Voicemail PIN", "Use 4 to 10 digits."))
+    min_pin = int((doc.get("security") or {}).get("pin_min_length", 4))
+    if v["pin"] and (not PIN_RE.match(v["pin"]) or len(v["pin"]) < min_pin):
+        errors.append(("Voicemail PIN", f"Use {min_pin} to 10 digits."))
     if v["email"] and not EMAIL_RE.match(v["email"]):
         errors.append(("E-mail", "That does not look like an e-mail address."))
     if v["ring_timeout"]:

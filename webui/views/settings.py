@@ -164,11 +164,9 @@ def _check_version(archive: backup.Archive, current: dict) -> None:
 
 
 def _validate(doc: dict) -> None:
-    res = daemon().call("config.validate", config=doc)
-    problems = (res or {}).get("errors", []) if isinstance(res, dict) else res or []
+    problems = daemon().validate(doc)
     if problems:
-        first = problems[0]
-        where = f"{first[0]}: {first[1]}" if isinstance(first, (list, tuple)) else str(first)
+        where = f"{problems[0][0]}: {problems[0][1]}"
         raise BadInput(f"The configuration in the archive is not valid ({len(problems)} problems; first: {where}).")
 
 

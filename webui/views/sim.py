@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import wave
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 
@@ -24,14 +23,18 @@ bp = Blueprint("sim", __name__, url_prefix="/sim")
 DIGITS = re.compile(r"^[0-9*#]{1,32}$")
 NUMBER = re.compile(r"^\+?[0-9]{0,20}$")
 PORT = re.compile(r"^(fxo|fxs|modem|sip)[1-9][0-9]?$")
+LINE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+CALL = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
 
 
 def daemon_is_simulated() -> bool:
-    """True when the daemon says it runs the simulated office (asked once per request)."""
+    """True when the daemon offers the simulated office's commands (only ``run --sim`` registers
+    ``sim.*``); asked once per request."""
     if "sim_mode" not in g:
         try:
-            g.sim_mode = bool(daemon().snapshot().get("sim"))
+            names = {c.get("name") for c in daemon().call("commands") or []}
+            g.sim_mode = "sim.call_in" in names
         except DaemonError:
             g.sim_mode = False
     return g.sim_mode
@@ -57,25 +60,23 @@ def state():
 
 def sim_state() -> dict:
     snap = daemon().snapshot()
-    sim = snap.get("sim") if isinstance(snap.get("sim"), dict) else {}
-    callers = sim.get("callers", snap.get("callers", []))
-    phones = sim.get("phones", snap.get("phones", []))
-    return {"callers": [{k: c.get(k) for k in ("id", "state", "port", "caller_id", "name")} for c in callers],
-            "phones": [{"port": p.get("port"), "state": p.get("state"), "ringing": p.get("ringing"),
-                        "off_hook": p.get("off_hook")} for p in phones]}
+    callers = [{"id": c.get("id"), "state": c.get("state"), "line": c.get("line"),
+                "caller_id": c.get("caller_number"), "name": c.get("caller_name"), "extension": c.get("extension")}
+               for c in snap.get("calls", []) if c.get("direction") == "in"]
+    phones = [{"port": p.get("port"), "state": (p.get("state") or "").replace("_", " "),
+               "extension": p.get("extension")} for p in snap.get("phones", [])]
+    return {"callers": callers, "phones": phones}
 
 
 @bp.post("/call")
 def call_in():
     number, name = request.form.get("number", "").strip(), request.form.get("name", "").strip()[:15]
-    port = request.form.get("port", "")
+    line = request.form.get("line", "")
     if not NUMBER.match(number):
         return _answer(False, "The caller's number takes digits only (an optional leading +).")
-    if port and not PORT.match(port):
+    if line and not LINE.match(line):
         return _answer(False, "Choose a line.")
-    args = {"caller_id": number or None, "name": name or None}
-    if port:
-        args["port"] = port
+    args = {"number": number or None, "name": name or None, "line": line or None}
     return _do("sim.call_in", args, f"Calling in from {number or 'an unknown number'}.")
 
 
@@ -84,12 +85,17 @@ def press(caller: str):
     digits = request.form.get("digits", "")
     if not DIGITS.match(digits):
         return _answer(False, "Keys are 0-9, * and #.")
-    return _do("sim.press", {"caller": caller, "digits": digits}, f"Pressed {digits}.")
+    return _do("sim.press", {"call": caller, "digits": digits}, f"Pressed {digits}.")
 
 
 @bp.post("/caller/<caller>/hang-up")
 def hang_up(caller: str):
-    return _do("sim.hang_up", {"caller": caller}, "The caller hung up.")
+    return _do("sim.hang_up", {"call": caller}, "The caller hung up.")
+
+
+@bp.post("/caller/<caller>/voicemail")
+def to_voicemail(caller: str):
+    return _do("call.to_voicemail", {"call": caller}, "The caller hears the mailbox greeting; hang up to leave the message.")
 
 
 @bp.post("/phone/<port>/<action>")
@@ -97,37 +103,33 @@ def phone(port: str, action: str):
     if not PORT.match(port):
         abort(404)
     if action == "lift":
-        return _do("sim.lift", {"port": port}, f"{port} lifted.")
+        return _do("sim.lift", {"phone": port}, f"{port} lifted.")
     if action == "hang-up":
-        return _do("sim.phone_hang_up", {"port": port}, f"{port} hung up.")
+        return _do("sim.phone_hang_up", {"phone": port}, f"{port} hung up.")
     if action == "dial":
         digits = request.form.get("digits", "")
         if not DIGITS.match(digits):
             return _answer(False, "Dial 0-9, * and #.")
-        return _do("sim.dial", {"port": port, "digits": digits}, f"{port} dialled {digits}.")
+        return _do("sim.dial", {"phone": port, "digits": digits}, f"{port} dialled {digits}.")
     abort(404)
 
 
 @bp.get("/listen/<target>.wav")
 def listen(target: str):
-    """The last ``ms`` milliseconds a port (or a virtual caller) heard, as WAV."""
+    """What a port or a call hears now (``ms`` milliseconds, at most 5000), as WAV."""
     ms = request.args.get("ms", "1000")
-    ms = min(int(ms), 5000) if ms.isdigit() else 1000
-    key = "port" if PORT.match(target) else "caller"
+    seconds = min(int(ms), 5000) / 1000 if ms.isdigit() and int(ms) > 0 else 1.0
+    if PORT.match(target):
+        args = {"port": target}
+    elif CALL.match(target):
+        args = {"call": target}
+    else:
+        abort(404)
     try:
-        res = daemon().call("sim.listen", **{key: target, "ms": ms})
+        res = daemon().call("sim.listen", seconds=seconds, **args)
     except Refused:
         abort(404)
-    pcm = base64.b64decode(res.get("audio", "")) if isinstance(res, dict) else b""
-    rate = int(res.get("rate", 8000)) if isinstance(res, dict) else 8000
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
-    out.seek(0)
-    return send_file(out, mimetype="audio/wav", max_age=0)
+    return send_file(io.BytesIO(base64.b64decode(res.get("data", ""))), mimetype="audio/wav", max_age=0)
 
 
 def _do(cmd: str, args: dict, ok: str):
