@@ -23,8 +23,11 @@ from drivers.errors import ConfigError, StorageError
 MAX_DOCUMENT_BYTES = 1_000_000
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (a silent overwrite hides a typo)."""
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: ~10x faster
+
+
+class _StrictLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """Safe loader that refuses duplicate mapping keys (a silent overwrite hides a typo)."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
