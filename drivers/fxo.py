@@ -369,6 +369,8 @@ class FxoPort(Port):
                 self._sending = ""
         elif not self.seized:
             frame = SILENCE
+        elif self._quiet_since is not None and float(np.abs(frame).mean()) >= self.timing.silence_level:
+            self._quiet_since = None   # the box is talking (a prompt): the call is not silent
         self.audio.write(frame)
 
     def _dial_finished(self, digits: str) -> None:
