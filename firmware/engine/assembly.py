@@ -2,9 +2,10 @@
 
 What it is: :func:`build_box` ``(clock, config, data_dir, ports, panel=None)`` → :class:`Box`, used the same
 way by the daemon (real time) and the scenario runner (virtual time), so both run the very same office.
-Applications are installed by :func:`install_apps`: each package in :data:`APP_PACKAGES` that exists and
-exposes ``install(engine, *, data_dir, store, config)`` registers its applications (``menu``,
-``voicemail``, feature codes …) on the engine.
+Applications are installed by :func:`install_apps`: each module in :data:`APP_INSTALLERS` that exists
+exposes ``install(engine, data_dir, store)``, which registers its applications (``menu``, ``voicemail``,
+feature codes …) on the engine and may return services with ``start()`` (called after the engine starts)
+and ``stop()`` (called before it stops).
 
 What it is not: the choice of ports (the daemon builds SimOffice or the real drivers) or the control API.
 """
@@ -22,20 +23,20 @@ from firmware.panel import PanelBinding
 
 log = logging.getLogger(__name__)
 
-APP_PACKAGES = ("firmware.voicemail", "firmware.attendant")
-"""Packages asked, in order, to install their applications on the engine."""
+APP_INSTALLERS = ("firmware.attendant.install",)
+"""Modules asked, in order, to install their applications on the engine."""
 
 
 class Box:
     """The assembled office: ``engine``, ``store``, ``panel`` binding, and where its data lives."""
 
     def __init__(self, engine: Engine, store: Any, panel: PanelBinding, data_dir: Path,
-                 installed: list[str]) -> None:
+                 services: list[Any]) -> None:
         self.engine = engine
         self.store = store
         self.panel = panel
         self.data_dir = data_dir
-        self.installed = installed
+        self.services = services
 
     def start(self) -> None:
         """Start the engine and the panel binding (loop thread)."""
@@ -44,10 +45,21 @@ class Box:
         if callable(opener):
             opener()
         self.panel.start()
+        for service in self.services:
+            start = getattr(service, "start", None)
+            if callable(start):
+                start()
 
     async def stop(self) -> None:
-        """End calls, stop the engine and close the store."""
+        """End calls, stop the services and the engine, close the store."""
         self.panel.stop()
+        for service in reversed(self.services):
+            stop = getattr(service, "stop", None)
+            if callable(stop):
+                try:
+                    stop()
+                except Exception:
+                    log.exception("stopping %r failed", service)
         await self.engine.stop()
         close = getattr(self.store, "close", None)
         if close is not None:
@@ -72,24 +84,19 @@ def prompt_library(data_dir: Path) -> Any:
     return PromptLibrary(data_dir / "prompts")
 
 
-def install_apps(engine: Engine, *, data_dir: Path, store: Any, config: Any) -> list[str]:
-    """Ask each application package to register itself; returns the packages that did."""
-    installed = []
-    for name in APP_PACKAGES:
+def install_apps(engine: Engine, *, data_dir: Path, store: Any) -> list[Any]:
+    """Ask each installer module to register its applications; returns the services they built."""
+    services = []
+    for name in APP_INSTALLERS:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name and name.startswith(exc.name):
-                log.warning("application package %s is not present", name)
+                log.warning("applications %s are not present", name)
                 continue
             raise
-        install = getattr(module, "install", None)
-        if install is None:
-            log.warning("application package %s has no install(engine, ...)", name)
-            continue
-        install(engine, data_dir=data_dir, store=store, config=config)
-        installed.append(name)
-    return installed
+        services.append(module.install(engine, data_dir, store))
+    return services
 
 
 def build_box(clock: Clock, config: Mapping[str, Any], data_dir: Path, ports: Mapping[str, Port],
@@ -98,5 +105,5 @@ def build_box(clock: Clock, config: Mapping[str, Any], data_dir: Path, ports: Ma
     data_dir = Path(data_dir)
     store = store if store is not None else open_store(clock, data_dir)
     engine = Engine(clock, config, store, ports, prompts=prompt_library(data_dir))
-    installed = install_apps(engine, data_dir=data_dir, store=store, config=config)
-    return Box(engine, store, PanelBinding(engine, panel), data_dir, installed)
+    services = install_apps(engine, data_dir=data_dir, store=store)
+    return Box(engine, store, PanelBinding(engine, panel), data_dir, services)
