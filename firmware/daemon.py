@@ -349,7 +349,9 @@ def load_config(args: argparse.Namespace, data_dir: Path) -> tuple[Any, Path | N
 
 def main(args: argparse.Namespace) -> int:
     """Run the daemon until SIGTERM/SIGINT; exit 2 on a bad configuration, 1 on a failure to start."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from firmware import service  # the appliance: journald, last good config, sd_notify, lifeline relay
+    from firmware.journal import configure_logging
+    configure_logging(logging.INFO)
     temp = None
     if args.data:
         data_dir = Path(args.data)
@@ -359,7 +361,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         data_dir = DEFAULT_DATA
     try:
-        config, path = load_config(args, data_dir)
+        config, path, problems = service.boot_config(args, data_dir, load_config)
     except ConfigError as exc:
         print(f"switchboard run: bad configuration: {exc}", file=sys.stderr)
         for field, reason in exc.errors:
@@ -367,6 +369,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     daemon = Daemon(config, path, data_dir, sim=bool(args.sim), web=not getattr(args, "no_web", False),
                     web_port=getattr(args, "web_port", None))
+    service.attach(daemon, problems)
     try:
         return asyncio.run(daemon.run())
     except SwitchboardError as exc:

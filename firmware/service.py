@@ -135,12 +135,12 @@ class Supervisor:
         return state
 
     def ports_up(self, summary: str = "") -> None:
-        """Every configured port is open: tell systemd we are ready and energise the lifeline relay."""
+        """Every configured port is open: energise the lifeline relay, then tell systemd we are ready."""
         self.ready = True
         text = self.status_line() if self.problems else ("ready: " + summary if summary else "ready")
-        self.notifier.ready(text)
         if self.lifeline is not None:
             self.lifeline.arm()
+        self.notifier.ready(text)
 
     def stopping(self, reason: str = "stopping") -> None:
         """Stop ticking, tell systemd, and drop the lifeline relay (FXS 1 joins FXO 1)."""
@@ -318,7 +318,6 @@ def attach(daemon: Any, problems: list[tuple[str, str]] | None = None,
     """
     env = os.environ if environ is None else environ
     notifier = Notifier(env)
-    notifier.status("starting: opening ports")
     holder: dict[str, Supervisor] = {}
 
     def started(d: Any) -> None:

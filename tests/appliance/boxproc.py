@@ -1,0 +1,184 @@
+"""`switchboard run --sim` the way systemd runs it, for the fault tests and the appliance benchmark.
+
+What it is: :class:`NotifyListener` (a bound datagram socket standing in for systemd's ``$NOTIFY_SOCKET``) and
+:class:`BoxProcess` — the daemon in its own process with ``NOTIFY_SOCKET`` and ``RUNTIME_DIRECTORY`` set (so
+the control socket and the simulated lifeline relay's mirror are in the runtime directory), a data directory
+kept across restarts, and verbs: wait for ``READY=1``, kill, stop, ring a simulated line and wait for the box to
+answer, look at the lifeline relay from outside.
+
+What it is not: systemd. A restart is the test calling :meth:`BoxProcess.start` again, as ``Restart=`` would.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from firmware.lifeline import relay_energised
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class NotifyListener:
+    """Receives sd_notify datagrams like systemd does."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.messages: list[tuple[float, dict[str, str]]] = []
+
+    def poll(self, timeout: float) -> dict[str, str] | None:
+        self.sock.settimeout(max(0.001, timeout))
+        try:
+            data = self.sock.recv(65536).decode()
+        except (socket.timeout, TimeoutError):
+            return None
+        msg = dict(line.split("=", 1) for line in data.split("\n") if "=" in line)
+        self.messages.append((time.monotonic(), msg))
+        return msg
+
+    def wait_for(self, key: str, value: str | None = None, timeout: float = 30.0) -> dict[str, str] | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.poll(deadline - time.monotonic())
+            if msg is not None and key in msg and (value is None or msg[key] == value):
+                return msg
+        return None
+
+    def sent(self, key: str) -> list[str]:
+        return [m[key] for _, m in self.messages if key in m]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class BoxProcess:
+    """The daemon in its own process, as systemd would run it (see the module docstring)."""
+
+    def __init__(self, workdir: Path, config: Path | None = None, data: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.run_dir = self.workdir / "run"
+        self.data = Path(data) if data is not None else self.workdir / "data"
+        self.config = config
+        self.extra_env = env or {}
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.notify = NotifyListener(self.workdir / "notify.sock")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.starts = 0
+
+    @property
+    def socket_path(self) -> Path:
+        return self.run_dir / "control.sock"
+
+    @property
+    def mirror(self) -> Path:
+        return self.run_dir / "lifeline.state"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"daemon-{self.starts}.log"
+
+    def start(self) -> None:
+        self.starts += 1
+        cmd = [sys.executable, "-m", "firmware.cli", "run", "--sim", "--no-web", "--data", str(self.data)]
+        if self.config is not None:
+            cmd += ["--config", str(self.config)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFY_", "WATCHDOG_", "JOURNAL_"))}
+        env.update(NOTIFY_SOCKET=str(self.notify.path), RUNTIME_DIRECTORY=str(self.run_dir),
+                   WATCHDOG_USEC="10000000", PYTHONUNBUFFERED="1", **self.extra_env)
+        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+        self.started_at = time.monotonic()
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.run_dir)
+        self.notify.messages.clear()
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        """Seconds from process start to READY=1; AssertionError (with the daemon's log) if it never comes."""
+        if self.notify.wait_for("READY", "1", timeout) is None:
+            raise AssertionError(f"no READY=1 within {timeout} s; exit {self.poll()}; log:\n{self.log()}")
+        return self.notify.messages[-1][0] - self.started_at
+
+    def poll(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except FileNotFoundError:
+            return ""
+
+    def kill(self) -> None:
+        """kill -9, and reap it."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def terminate(self, timeout: float = 15.0) -> tuple[int, float]:
+        """SIGTERM as ``systemctl stop`` does; (exit code, seconds it took)."""
+        assert self.proc is not None
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            raise AssertionError(f"the daemon did not stop within {timeout} s after SIGTERM") from None
+        return code, time.monotonic() - t0
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.notify.close()
+
+    # -- the outside world ----------------------------------------------------------------------------
+    def client(self) -> Any:
+        from firmware.control.client import ControlClient
+        return ControlClient(str(self.socket_path), timeout=10.0)
+
+    def call_in(self, caller_id: str = "5551234567") -> str:
+        with self.client() as c:
+            return c.call("sim.call_in", caller_id=caller_id)["caller"]
+
+    def caller_state(self, caller: str) -> str:
+        with self.client() as c:
+            snap = c.call("snapshot")
+        for entry in snap.get("sim", {}).get("callers", []):
+            if entry["id"] == caller:
+                return entry["state"]
+        return "unknown"
+
+    def wait_caller(self, caller: str, state: str, timeout: float = 30.0) -> float:
+        """Seconds until the simulated caller reaches ``state`` (e.g. ``connected``: the box answered)."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.caller_state(caller) == state:
+                return time.monotonic() - t0
+            time.sleep(0.05)
+        raise AssertionError(f"caller {caller} never reached {state!r}; log:\n{self.log()}")
+
+    def relay_energised(self) -> bool:
+        return relay_energised(self.mirror)
+
+    def rss_kib(self) -> int:
+        assert self.proc is not None
+        return rss_kib(self.proc.pid)
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process (VmRSS, KiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
