@@ -91,7 +91,7 @@ def _kind(port: str) -> str:
 def _spare_pins(board: Mapping[str, Any], port: str) -> dict[str, int | None]:
     """Pins for a simulated port beyond the reference map, from numbers only the simulator has."""
     if board.get("gpio_backend") != "sim":
-        raise ConfigError(f"the board does not describe port {port}",
+        raise ConfigError(f"board.ports.{port}: the board does not describe this port",
                           [(f"board.ports.{port}", "missing: give its pins (see docs/hardware.md)")])
     kind, number = _kind(port), int(port[len(_kind(port)):])
     reference = sum(1 for name in REFERENCE_PORTS if _kind(name) == kind)

@@ -138,3 +138,41 @@ def test_dialling_on_hook_is_refused(make_office):
     office.ports["fxo1"].seize()
     with pytest.raises(PortError, match="cannot dial"):
         office.ports["fxo1"].dial("12x")
+
+
+def test_a_caller_who_leaves_with_busy_tone_is_a_busy_tone_disconnect(make_office, run):
+    office, events, tick = make_office()
+    caller = office.exchange.call_in(port="fxo1")
+    run(1.0)
+    office.ports["fxo1"].seize()
+    run(1.0)
+    caller.hang_up(how="busy_tone")
+    run(3.0)
+    (gone,) = events.of("fxo1", "disconnect")
+    assert gone.data["reason"] == "busy_tone"
+    assert gone.t - caller.ended_at <= 2.1            # within two busy cycles
+
+
+def test_seizing_hears_dial_tone_before_dialling(make_office, run):
+    office, events, tick = make_office()
+    fxo = office.ports["fxo1"]
+    fxo.seize()
+    fxo.dial("12")
+    run(2.0)
+    kinds = events.kinds("fxo1")
+    assert kinds.index("dial_tone") < kinds.index("dial_done")
+    assert events.of("fxo1", "dial_tone")[0].t < 1.5
+    assert office.exchange.lines["fxo1"].digits == "12"
+
+
+def test_uk_caller_id_comes_before_the_first_ring_after_a_line_reversal(make_office, run, example_doc):
+    doc = example_doc()
+    doc["office"]["country"] = "GB"
+    office, events, tick = make_office(doc)
+    office.exchange.call_in(caller_id={"number": "02079460000", "name": "BOB"})
+    run(5.0)
+    kinds = events.kinds("fxo1")
+    assert kinds.index("caller_id") < kinds.index("ring")
+    (cid,) = events.of("fxo1", "caller_id")
+    assert cid.data["standard"] == "v23" and cid.data["number"] == "02079460000"
+    assert events.of("fxo1", "ring_end")[0].data["cadence"] == "uk"
