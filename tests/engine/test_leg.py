@@ -161,3 +161,33 @@ def test_destination_arguments_positional_or_target(office):
     office.emit("fxo1", "caller_id", number="1")
     office.run(0.1)
     assert got == [("menu", "main"), ("vm", {"target": "201"})]
+
+
+def test_redirect_cancels_the_app_and_runs_the_new_destination(office):
+    got = []
+
+    async def first(leg):
+        await leg.play("hello")
+        got.append("first finished")
+
+    async def second(leg, arg):
+        got.append(("second", arg))
+    office.engine.register_app("second", second)
+    _answer(office, first)
+    office.run(0.2)
+    leg = office.engine.leg_at("fxo1")
+    office.engine.redirect(leg, "second:x")
+    office.run(0.2)
+    assert got == [("second", "x")]
+    assert office.kinds("hangup")[-1]["by"] == "app_done"
+
+
+def test_reconfigure_applies_extensions_and_reports_port_changes(office):
+    import copy
+    from tests.engine.conftest import OFFICE
+    cfg = copy.deepcopy(OFFICE)
+    cfg["extensions"][1]["name"] = "Sales team"
+    assert office.engine.reconfigure(cfg) == []
+    assert office.engine.desk.phones["fxs2"].extension["name"] == "Sales team"
+    cfg["lines"].pop()
+    assert office.engine.reconfigure(cfg) == ["lines"]
