@@ -61,10 +61,10 @@ class ModemConnection:
         self._command_lock = threading.Lock()
         self.protocol = ModemProtocol(_Relay(self, listener))
         try:
-            self.serial = serial.serial_for_url(url, baudrate=baudrate, timeout=1, write_timeout=1,
+            self.serial = serial.serial_for_url(url, baudrate=baudrate, timeout=1, write_timeout=0.5,
                                                 exclusive=True, do_not_open=False)
         except TypeError:  # URL handlers without ``exclusive``
-            self.serial = serial.serial_for_url(url, baudrate=baudrate, timeout=1, write_timeout=1)
+            self.serial = serial.serial_for_url(url, baudrate=baudrate, timeout=1, write_timeout=0.5)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise HardwareError(f"cannot open modem {url}: {exc}; check board.modem.device and that the "
                                 "modem is plugged in and the switchboard user is in the dialout group") from exc

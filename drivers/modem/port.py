@@ -35,10 +35,11 @@ from typing import Any, Callable
 import numpy as np
 
 from drivers.clock import Clock, Timer
-from drivers.errors import HardwareError, PortError
+from drivers.errors import PortError
 from drivers.modem.callerid import CallerIdAssembler, parse_line
 from drivers.modem.channel import ModemAudioChannel
 from drivers.modem.connection import ModemConnection
+from drivers.modem.dialogue import VoiceDialogues
 from drivers.modem.profiles import ModemProfile, get_profile
 from drivers.modem.worker import CommandThread
 from drivers.port import Port
@@ -81,7 +82,7 @@ class _Listener:
         self._hand(self.port._lost, f"modem {self.port.device} disappeared ({exc or 'closed'})")
 
 
-class ModemPort(Port):
+class ModemPort(VoiceDialogues, Port):
     """A voice modem on one phone line."""
 
     kind = "modem"
@@ -99,6 +100,7 @@ class ModemPort(Port):
         self.audio = ModemAudioChannel(self.profile.sample_format, dle_double=self.profile.dle_double)
         self.audio.half_duplex = self.profile.duplex == "half"
         self.audio.on_want = self._want_direction
+        self.audio.on_fault = self._audio_fault
         self.state = "closed"  # closed | opening | idle | ringing | offhook | faulted
         self.voice = "none"    # the modem's data mode: none | rx | tx | trx (set by the command thread)
         self._switching = False
@@ -206,6 +208,10 @@ class ModemPort(Port):
         log.warning("modem %s fault: %s; reopening in %.0f s", self.name, reason, self._delay)
         self._arm("reopen", self._delay, self._start_connect)
         self._delay = min(self._delay * 2, self.backoff[1])
+
+    def _audio_fault(self, reason: str | None) -> None:
+        if reason is not None:  # writing voice data failed: the device is stuck or gone
+            self.clock.call_soon_threadsafe(self._if_current, self._gen, self._lost, reason)
 
     def _ping(self) -> None:
         if self.state == "idle" and self._cmd is not None and self._cmd.backlog == 0:
@@ -333,65 +339,6 @@ class ModemPort(Port):
         if (direction == "transmit" and self.voice == "rx") or (direction == "receive" and self.voice == "tx"):
             self._switching = True
             self._submit(direction, lambda: self._job_voice(direction))
-
-    # -- dialogues (command thread) ------------------------------------------------------------------
-    def _command(self, cmd: str, expect_voice: bool = False) -> list[str]:
-        conn = self._conn
-        if conn is None:
-            raise HardwareError("modem is not connected")
-        return conn.command(cmd, self.profile.command_timeout, expect_voice=expect_voice)
-
-    def _leave_voice(self) -> None:
-        conn = self._conn
-        if conn is None or self.voice == "none":
-            return
-        self.audio.set_sender(None)
-        ending = b"\x10\x03" if self.voice == "tx" else b"\x10!"
-        conn.end_voice(ending, self.profile.command_timeout)
-        self.voice = "none"
-
-    def _start_voice(self, direction: str) -> None:
-        conn = self._conn
-        assert conn is not None
-        if self.profile.duplex == "full":
-            self._command("AT+VTR", expect_voice=True)
-            self.voice = "trx"
-        elif direction == "transmit":
-            self._command("AT+VTX")
-            self.voice = "tx"
-        else:
-            self._command("AT+VRX", expect_voice=True)
-            self.voice = "rx"
-        if self.voice in ("trx", "tx"):
-            self.audio.set_sender(conn.write)
-            self.clock.call_soon_threadsafe(self.audio.flush)
-
-    def _job_seize(self) -> None:
-        for cmd in (self.profile.voice_mode, self.profile.vsm, self.profile.vsd, self.profile.off_hook):
-            self._command(cmd)
-        self._start_voice("transmit" if self.audio.pending else "receive")
-
-    def _job_voice(self, direction: str) -> None:
-        try:
-            if self.state == "offhook":
-                self._leave_voice()
-                self._start_voice(direction)
-        finally:
-            self._switching = False
-
-    def _job_dial(self, digits: str) -> None:
-        self._leave_voice()
-        self._command("AT+VTS=" + ",".join(digits))
-        self._start_voice("receive")
-        self.clock.call_soon_threadsafe(self._emit_if_offhook, "dial_done", {"digits": digits})
-
-    def _emit_if_offhook(self, kind: str, data: dict[str, Any]) -> None:
-        if self.state == "offhook":
-            self.emit(kind, **data)
-
-    def _job_release(self) -> None:
-        self._leave_voice()
-        self._command(self.profile.on_hook)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _submit(self, name: str, job: Callable[[], None]) -> None:

@@ -81,3 +81,34 @@ def test_a_url_opens_without_probing_and_a_silent_device_times_out():
 def test_a_missing_device_is_a_clear_error(tmp_path):
     with pytest.raises(HardwareError, match="cannot open modem .*dialout"):
         ModemConnection(str(tmp_path / "usb-no-such-modem"), Sink())
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    given = None
+
+if given is not None:
+    from drivers.modem.channel import shield
+
+    pieces = st.lists(st.one_of(st.binary(min_size=1, max_size=40).map(lambda b: ("audio", b)),
+                                st.sampled_from("0123456789*#ABCDbdHR").map(lambda c: ("code", c))),
+                      max_size=30)
+
+    @settings(max_examples=150, deadline=None)
+    @given(pieces, st.lists(st.integers(min_value=1, max_value=17), min_size=1, max_size=8))
+    def test_any_voice_stream_in_any_chunking_gives_back_the_audio_and_codes(items, cuts):
+        wire = b"\r\nCONNECT\r\n"
+        for kind, value in items:
+            wire += shield(value) if kind == "audio" else b"\x10" + value.encode()
+        wire += b"\x10\x03\r\nOK\r\n"
+        chunks, i, k = [], 0, 0
+        while i < len(wire):
+            size = cuts[k % len(cuts)]
+            chunks.append(wire[i:i + size])
+            i, k = i + size, k + 1
+        sink = feed(chunks)
+        assert bytes(sink.audio) == b"".join(v for kind, v in items if kind == "audio")
+        assert sink.codes == [v for kind, v in items if kind == "code"] + ["ETX"]
+        assert sink.replies == ["CONNECT", "OK"]
