@@ -189,3 +189,38 @@ def test_schema_is_a_valid_draft_2020_12_schema():
     import jsonschema
     jsonschema.Draft202012Validator.check_schema(config.schema())
     assert config.schema()["$schema"].endswith("2020-12/schema")
+
+
+def test_forward_to_another_extension(office):
+    office["extensions"][1]["forward"] = {"busy": "202", "no_answer": "203", "always": None}
+    assert config.validate(office) == []
+    office["extensions"][1]["forward"] = {"busy": "201"}
+    assert [p for p, _ in config.validate(office)] == ["extensions[1].forward.busy"]
+
+
+def test_every_schema_field_is_documented():
+    from pathlib import Path
+    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    s = config.schema()
+
+    def resolve(node):
+        while "$ref" in node:
+            node = s["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    missing = []
+
+    def walk(node, path):
+        node = resolve(node)
+        for key, sub in node.get("properties", {}).items():
+            if key not in text:
+                missing.append(f"{path}.{key}")
+            walk(sub, f"{path}.{key}")
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            walk(extra, f"{path}.<key>")
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{path}[]")
+
+    walk(s, "")
+    assert missing == []
