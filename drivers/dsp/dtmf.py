@@ -26,13 +26,12 @@ Design (docs/dsp.md has the measurements):
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
-from drivers.dsp.levels import RATE, dbm0_of_amplitude
+from drivers.dsp.levels import DBM0_PEAK, RATE
 from drivers.dsp.tones import DTMF_COLS, DTMF_KEYS, DTMF_ROWS
 
 __all__ = ["DtmfEvent", "DtmfParams", "DtmfDetector", "decode_digits"]
@@ -129,28 +128,32 @@ class DtmfDetector:
         self.rate = rate
         freqs = np.array(_FREQS)
         self._omega = 2.0 * np.pi * freqs / rate
-        self._basis = (_WIN[:, None] * np.exp(-1j * np.outer(np.arange(SEG), self._omega))).astype(np.complex128)
-        self._hop_rot = np.exp(-1j * self._omega * HOP)
+        full = _WIN[:, None] * np.exp(-1j * np.outer(np.arange(SEG), self._omega))
+        self._basis = np.hstack((full[:HOP], full[HOP:]))      # rising half | falling half, per channel
+        self._ebasis = np.stack((_WIN[:HOP], _WIN[HOP:]), axis=1)
         self._tol_hz = np.array([f * self.params.freq_tolerance + self.params.freq_tolerance_hz
                                  for f in DTMF_ROWS + DTMF_COLS])
         m = self.params.window_hops
-        self._min_amp = 10.0 ** (self.params.min_level_dbm0 / 20.0)
+        self._min_amp = dbm0_amp(self.params.min_level_dbm0) * _HALF_SUM * m
         self._ramp = np.arange(m)
-        self._quiet = (SEG * (dbm0_amp(self.params.min_level_dbm0 - 12.0)) ** 2) / 2.0
+        self._scale = _HALF_SUM * m
+        self._guard_w = np.array([0.5] + [1.0] * len(_GUARD_FREQS))
+        self._hop_floor = (0.5 * dbm0_amp(self.params.min_level_dbm0) * _HALF_SUM) ** 2
+        self._quiet = HOP * dbm0_amp(self.params.min_level_dbm0 - 12.0) ** 2 / 2.0
+        period = rate // np.gcd(rate, HOP)                   # hop phases repeat after this many hops
+        self._rot = np.exp(-1j * np.outer(np.arange(period) * HOP % rate, self._omega))
+        self._keep = m + 2                                    # hops of history kept
         self.reset()
 
     # ---------------------------------------------------------------------------------------- public
     def reset(self) -> None:
         """Forget all audio and any digit in progress; time restarts at 0."""
-        m = self.params.window_hops
         self._buf = np.zeros(HOP)          # the overlap: last HOP samples before the next hop
         self._pending = np.zeros(0)        # samples not yet making a whole hop
         self._hop = 0                      # index of the next hop to analyse
-        self._hist_q: deque[np.ndarray] = deque(maxlen=m + 2)
-        self._hist_e: deque[float] = deque(maxlen=m + 2)
-        for _ in range(m + 2):
-            self._hist_q.append(np.zeros(len(_FREQS), dtype=np.complex128))
-            self._hist_e.append(0.0)
+        self._hq = np.zeros((self._keep, len(_FREQS)), dtype=np.complex128)
+        self._he = np.zeros(self._keep)
+        self._run = 0                      # consecutive tonal hops
         self._track: _Track | None = None
 
     def feed(self, samples: np.ndarray) -> list[DtmfEvent]:
@@ -159,23 +162,40 @@ class DtmfDetector:
         if self._pending.size:
             x = np.concatenate((self._pending, x))
         nhops = x.size // HOP
-        self._pending = x[nhops * HOP:].copy()
+        if nhops * HOP != x.size:
+            self._pending = x[nhops * HOP:].copy()
+        elif self._pending.size:
+            self._pending = np.zeros(0)
         if nhops == 0:
             return []
         data = np.concatenate((self._buf, x[:nhops * HOP]))
-        self._buf = data[-HOP:].copy()
-        segs = np.lib.stride_tricks.as_strided(data, shape=(nhops, SEG), strides=(HOP * 8, 8), writeable=False)
+        self._buf = data[-HOP:]
         events: list[DtmfEvent] = []
-        energy_all = float(np.dot(data, data))
-        if energy_all < self._quiet * nhops and self._track is None:
+        if self._track is None and float(np.dot(data, data)) < self._quiet * nhops:
             self._skip_quiet(nhops)
             return events
-        q, e = self._partials(segs)
+        q, e, flags = self._partials(data.reshape(nhops + 1, HOP), nhops)
+        k0, m = self._keep, self.params.window_hops
+        if self._track is None and not flags.any():
+            self._hq = np.concatenate((self._hq, q))[-k0:]
+            self._he = np.concatenate((self._he, e))[-k0:]
+            self._run = 0
+            self._hop += nhops
+            return events
+        allq = np.concatenate((self._hq, q))
+        alle = np.concatenate((self._he, e))
         for i in range(nhops):
-            self._hist_q.append(q[i])
-            self._hist_e.append(float(e[i]))
-            self._step(events)
+            j = k0 + i
+            self._run = self._run + 1 if flags[i] else 0
+            track = self._track
+            steady = track is not None and track.active and track.rho(np.abs(allq[j])) >= 0.5
+            # while a reported digit holds steady there is nothing new to classify
+            found = self._classify(allq[j - m + 1:j + 1], alle, j) if self._run >= m and not steady else None
+            if found is not None or self._track is not None:
+                self._step(found, allq[j - k0 + 1:j + 1], events)
             self._hop += 1
+        self._hq = allq[-k0:]
+        self._he = alle[-k0:]
         return events
 
     @property
@@ -185,42 +205,50 @@ class DtmfDetector:
 
     # -------------------------------------------------------------------------------------- internals
     def _skip_quiet(self, nhops: int) -> None:
-        zero = np.zeros(len(_FREQS), dtype=np.complex128)
-        for _ in range(min(nhops, self._hist_q.maxlen or 0)):
-            self._hist_q.append(zero)
-            self._hist_e.append(0.0)
+        keep = max(0, self._keep - nhops)
+        self._hq = np.concatenate((self._hq[self._keep - keep:], np.zeros((self._keep - keep, len(_FREQS)))))
+        self._he = np.concatenate((self._he[self._keep - keep:], np.zeros(self._keep - keep)))
+        self._run = 0
         self._hop += nhops
 
-    def _partials(self, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = segs.shape[0]
-        t0 = (self._hop * HOP) % self.rate
-        starts = (t0 + HOP * np.arange(n)) % self.rate
-        rot = np.exp(-1j * np.outer(starts, self._omega))
-        q = (segs @ self._basis) * rot
-        e = (segs * segs) @ _WIN
-        return q, e
+    def _partials(self, blocks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per hop: the partials (absolute phase), the Hann-weighted energy, and whether the hop is
+        tonal enough (best row + best column >= half its energy, less DC and dial tone) to matter."""
+        k = len(_FREQS)
+        period = self._rot.shape[0]
+        start = self._hop % period
+        idx = np.arange(start, start + n) % period if start + n > period else slice(start, start + n)
+        uv = blocks @ self._basis
+        q = (uv[:-1, :k] + uv[1:, k:]) * self._rot[idx]
+        ee = (blocks * blocks) @ self._ebasis
+        e = ee[:-1, 0] + ee[1:, 1]
+        a = np.abs(q)
+        pw = a * a
+        best = pw[:, :8].reshape(n, 2, 4).max(axis=2)
+        rest = _HALF_SUM * e - pw[:, _DC:] @ self._guard_w       # DC and every dial-tone channel removed
+        flags = (best.min(axis=1) > self._hop_floor) & (best.sum(axis=1) >= 0.5 * rest)
+        return q, e, flags
 
     def _centre(self, hop: int) -> float:
         """Seconds from the first sample to the centre of hop ``hop``'s segment."""
         return hop * HOP / self.rate
 
-    def _step(self, events: list[DtmfEvent]) -> None:
-        found = self._classify()
-        mags = np.abs(self._hist_q[-1])
+    def _step(self, found: tuple[str, int, int, float, float] | None, hist: np.ndarray,
+              events: list[DtmfEvent]) -> None:
         track = self._track
         if track is None:
             if found is not None:
-                self._begin(found)
+                self._begin(found, hist)
             return
         if found is not None and found[0] != track.digit:
             self._finish(events)
-            self._begin(found)
+            self._begin(found, hist)
             return
         if found is not None:
             track.windows += 1
             track.ref_r = max(track.ref_r, found[3])
             track.ref_c = max(track.ref_c, found[4])
-        rho = track.rho(mags)
+        rho = track.rho(np.abs(hist[-1]))
         if rho >= 0.5:
             track.on_sum += rho + track.tail_sum
             track.gap_hops = 0
@@ -239,21 +267,18 @@ class DtmfDetector:
             track.active = True
             events.append(DtmfEvent("start", track.digit, round(max(0.0, track.start_t), 5)))
 
-    def _begin(self, found: tuple[str, int, int, float, float]) -> None:
-        digit, r, c, _, _ = found
-        hist = list(self._hist_q)
-        m = self.params.window_hops
-        ref_r = max(float(abs(q[r])) for q in hist[-m:])
-        ref_c = max(float(abs(q[c])) for q in hist[-m:])
+    def _begin(self, found: tuple[str, int, int, float, float], hist: np.ndarray) -> None:
+        digit, r, c, ref_r, ref_c = found
         track = _Track(digit, r, c, ref_r, ref_c)
-        rhos = [track.rho(np.abs(q)) for q in hist]
+        mags = np.abs(hist[:, (r, c)])
+        rhos = [min(1.0, a / ref_r, b / ref_c) for a, b in mags.tolist()]
         k = max((i for i, v in enumerate(rhos) if v >= 0.5), default=len(rhos) - 1)
         first_on = next((i for i, v in enumerate(rhos) if v >= 0.5), k)
         lead = sum(v for v in rhos[:first_on + 1] if v > 0.05)
-        hop_first = self._hop - (len(hist) - 1 - first_on)
+        hop_first = self._hop - (len(rhos) - 1 - first_on)
         track.start_t = self._centre(hop_first) + (HOP / 2 - HOP * lead) / self.rate
         track.on_sum = sum(v for v in rhos if v > 0.05)
-        track.last_on_hop = self._hop - (len(hist) - 1 - k)
+        track.last_on_hop = self._hop - (len(rhos) - 1 - k)
         track.last_on_rho = rhos[k]
         track.tail_sum = sum(rhos[k + 1:])
         track.gap_hops = len(rhos) - 1 - k
@@ -267,24 +292,20 @@ class DtmfDetector:
         end = self._centre(track.last_on_hop) + (HOP * (track.last_on_rho + track.tail_sum) - HOP / 2) / self.rate
         events.append(DtmfEvent("end", track.digit, round(max(end, track.start_t), 5)))
 
-    def _classify(self) -> tuple[str, int, int, float, float] | None:
-        """The digit the current window holds, with its row/col and per-hop magnitudes; else None."""
+    def _classify(self, win: np.ndarray, alle: np.ndarray, j: int) -> tuple[str, int, int, float, float] | None:
+        """The digit window ``win`` (m hops ending at history row ``j``) holds, with its row/col and
+        per-hop magnitudes; else None."""
         p = self.params
         m = p.window_hops
-        hist = self._hist_q
-        win = np.array([hist[i] for i in range(len(hist) - m, len(hist))])  # (m, K)
         s = win.sum(axis=0)
         pw = s.real * s.real + s.imag * s.imag
         r = int(np.argmax(pw[:4]))
         c = 4 + int(np.argmax(pw[4:8]))
-        if pw[r] <= 0.0 or pw[c] <= 0.0:
-            return None
         hop_mags = np.abs(win[:, (r, c)])
         if np.any(hop_mags.min(axis=0) < p.steady_ratio * hop_mags.max(axis=0)):
             return None                    # the tone does not fill the window: its frequency is not measurable
         amp_r, amp_c, df_r, df_c = self._compensated(win, r, c)
-        min_amp = self._min_amp * _HALF_SUM * m * _dbm0_peak()
-        if amp_r < min_amp or amp_c < min_amp:
+        if amp_r < self._min_amp or amp_c < self._min_amp:
             return None
         if abs(df_r) > self._tol_hz[r] or abs(df_c) > self._tol_hz[c]:
             return None
@@ -295,15 +316,12 @@ class DtmfDetector:
         if twist > p.twist_reverse_db or twist < -p.twist_normal_db:
             return None
         rel = 10.0 ** (-p.relative_peak_db / 10.0)
-        rows, cols = pw[:4], pw[4:8]
-        if np.sum(rows > amp_r * amp_r * rel) > 1 or np.sum(cols > amp_c * amp_c * rel) > 1:
+        if np.sum(pw[:4] > amp_r * amp_r * rel) > 1 or np.sum(pw[4:8] > amp_c * amp_c * rel) > 1:
             return None
-        energy = sum(self._hist_e[i] for i in range(len(hist) - m, len(hist)))
-        scale = _HALF_SUM * m
+        energy = float(alle[j - m + 1:j + 1].sum())
+        scale = self._scale
         tonal = (amp_r * amp_r + amp_c * amp_c) / scale
-        dc = pw[_DC] / (2.0 * scale)
-        guard = (pw[_DC + 1] + max(pw[_DC + 2:_DC + 5])) / scale
-        rest = energy - dc - guard
+        rest = energy - pw[_DC] / (2.0 * scale) - (pw[_DC + 1] + max(pw[_DC + 2:_DC + 5])) / scale
         if tonal < p.min_tone_fraction * max(rest, tonal):
             return None
         mag_r, mag_c = hop_mags.max(axis=0)
@@ -321,14 +339,9 @@ class DtmfDetector:
         return float(amps[0]), float(amps[1]), float(df[0]), float(df[1])
 
 
-def _dbm0_peak() -> float:
-    from drivers.dsp.levels import DBM0_PEAK
-    return DBM0_PEAK
-
-
 def dbm0_amp(level: float) -> float:
     """Peak amplitude of a sine at ``level`` dBm0 (local shorthand)."""
-    return _dbm0_peak() * 10.0 ** (level / 20.0)
+    return DBM0_PEAK * 10.0 ** (level / 20.0)
 
 
 def decode_digits(samples: np.ndarray, **params: float) -> str:
