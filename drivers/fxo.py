@@ -80,12 +80,14 @@ class FxoTiming:
     busy_detect: bool = True
     dial_tone_disconnect: bool = True
     silence_timeout_s: float = 30.0
-    silence_level: float = 40.0          # mean |sample| below this counts as silence (about -50 dBm0)
+    silence_peak: float = 150.0          # |sample| never above this in a frame counts as silence (about -47 dBm0)
     reseize_guard_s: float = 1.0
     cid_window_s: float = 6.0
     in_use_debounce_ms: float = 100.0
     health_interval_s: float = 1.0
     ring_opto: str = "full"
+    dsp_batch_frames: int = 5            # frames analysed together by the DTMF detector (100 ms)
+    tone_batch_frames: int = 10          # frames analysed together by the call-progress detector (200 ms)
 
 
 class FxoPort(Port):
@@ -104,7 +106,8 @@ class FxoPort(Port):
         self.timing = timing_ or FxoTiming()
         self.detector = RingDetector(clock, self._ring_event, ring_timing, self.country, self.timing.ring_opto)
         self.outbox = Outbox()
-        self.dtmf = DtmfListener(clock, self._far_digit)
+        self.dtmf = DtmfListener(clock, self._far_digit, self.timing.dsp_batch_frames)
+        self._tone_frames: list[np.ndarray] = []
         self.seized = False
         self.parallel = False
         self.state = "idle"                 # idle | waiting_dial_tone | dialling | up
@@ -226,6 +229,7 @@ class FxoPort(Port):
         self._dial_ready = incoming
         self._quiet_since = None
         self._progress = self._new_progress()
+        self._tone_frames = []
         self.dtmf.reset()
         if not incoming:
             self._dial_timer = self.clock.call_later(self.timing.dial_tone_timeout_s, self._dial_tone_timeout)
@@ -296,7 +300,7 @@ class FxoPort(Port):
                 self._loop_timer = None
             return
         if t < self._ignore_loop_until:
-            return
+            t = self._ignore_loop_until   # a drop while the seizure settles is judged once it has settled
         self._loop_timer = self.clock.call_at(t + self.timing.loop_drop_ms / 1000, self._loop_dropped, t)
 
     def _loop_dropped(self, t: float) -> None:
@@ -369,7 +373,7 @@ class FxoPort(Port):
                 self._sending = ""
         elif not self.seized:
             frame = SILENCE
-        elif self._quiet_since is not None and float(np.abs(frame).mean()) >= self.timing.silence_level:
+        elif self._quiet_since is not None and not self._quiet(frame):
             self._quiet_since = None   # the box is talking (a prompt): the call is not silent
         self.audio.write(frame)
 
@@ -393,7 +397,7 @@ class FxoPort(Port):
 
     def _supervise(self, frame: np.ndarray) -> None:
         now = self.clock.now()
-        if float(np.abs(frame).mean()) < self.timing.silence_level:
+        if self._quiet(frame):
             self._quiet_since = self._quiet_since or now
             if self.timing.silence_timeout_s and self.state == "up" and \
                     now - self._quiet_since >= self.timing.silence_timeout_s:
@@ -401,8 +405,16 @@ class FxoPort(Port):
         else:
             self._quiet_since = None
         if self._progress is not None:
-            for tone in _progress_tones(self._progress, frame):
-                self._on_tone(tone)
+            self._tone_frames.append(frame)
+            if len(self._tone_frames) >= self.timing.tone_batch_frames:
+                block = np.concatenate(self._tone_frames)
+                self._tone_frames = []
+                for tone in _progress_tones(self._progress, block):
+                    self._on_tone(tone)
+
+    def _quiet(self, frame: np.ndarray) -> bool:
+        peak = self.timing.silence_peak
+        return frame is SILENCE or bool(frame.max() <= peak and frame.min() >= -peak)
 
     def _on_tone(self, tone: str) -> None:
         self.emit("tone", tone=tone)

@@ -56,6 +56,7 @@ class FxsTiming:
     open_loop_method: str = "auto"    # auto (relay if an ol pin is fitted) | relay | reversal
     health_interval_s: float = 1.0
     dtmf_source: str = "software"     # software | mt8870 | both
+    dsp_batch_frames: int = 5         # frames analysed together by the DTMF detector (5 = 100 ms)
 
 
 def resolve_cadence(cadence: str | None, country: str) -> tuple[str, tuple[int, ...]]:
@@ -104,16 +105,22 @@ class Outbox:
 
 
 class DtmfListener:
-    """Runs the software DTMF detector on captured frames and reports digits in clock time."""
+    """Runs the software DTMF detector on captured frames and reports digits in clock time.
 
-    def __init__(self, clock: Clock, on_digit: Callable[[str, float, float], None]) -> None:
+    Frames are analysed ``batch`` at a time (100 ms by default): the detector's cost is mostly per call, so
+    batching makes it several times cheaper, and digit timestamps stay sample-exact (only the report waits).
+    """
+
+    def __init__(self, clock: Clock, on_digit: Callable[[str, float, float], None], batch: int = 5) -> None:
         from drivers.dsp.dtmf import DtmfDetector
 
         self.clock = clock
         self.on_digit = on_digit
+        self.batch = max(1, batch)
         self.detector = DtmfDetector()
         self._t0: float | None = None
         self._fed = 0
+        self._pending: list[np.ndarray] = []
         self._starts: dict[str, float] = {}
 
     def feed(self, frame: np.ndarray) -> None:
@@ -121,9 +128,14 @@ class DtmfListener:
         expected = None if self._t0 is None else self._t0 + self._fed / 8000 + FRAME_SECONDS
         if expected is None or abs(now - expected) > 1.5 * FRAME_SECONDS:
             self.detector.reset()
-            self._t0, self._fed, self._starts = now - FRAME_SECONDS, 0, {}
+            self._t0, self._fed, self._starts, self._pending = now - FRAME_SECONDS, 0, {}, []
         self._fed += len(frame)
-        for event in self.detector.feed(frame):
+        self._pending.append(frame)
+        if len(self._pending) < self.batch:
+            return
+        block = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        self._pending = []
+        for event in self.detector.feed(block):
             t = self._t0 + event.t
             if event.kind == "start":
                 self._starts[event.digit] = t
@@ -132,6 +144,7 @@ class DtmfListener:
 
     def reset(self) -> None:
         self._t0 = None
+        self._pending = []
 
 
 class FxsPort(Port):
@@ -159,7 +172,8 @@ class FxsPort(Port):
         self.mt8870 = mt8870
         if mt8870 is not None:
             mt8870.emit = self._chip_event
-        self.dtmf = DtmfListener(clock, self._dtmf_digit) if self.merger.trust != "mt8870" else None
+        self.dtmf = DtmfListener(clock, self._dtmf_digit, t.dsp_batch_frames) \
+            if self.merger.trust != "mt8870" else None
         self.outbox = Outbox()
         self.ringing = False
         self.vmwi: bool | None = None

@@ -15,6 +15,7 @@ What it is not: a real audio device (drivers/audio/) or a detector the firmware 
 from __future__ import annotations
 
 from collections import deque
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -138,14 +139,27 @@ class Ear:
 
 
 def speech(seconds: float, seed: int = 1, level: float = 3000.0) -> np.ndarray:
-    """Voice-like audio: a gliding 110-190 Hz pitch with decaying harmonics, in 4 Hz syllables, int16."""
+    """Voice-like audio: a gliding 110-190 Hz pitch with decaying harmonics, in 4 Hz syllables, int16.
+
+    Long stretches repeat a 4-second phrase (one of eight, by ``seed``), so talking for minutes costs nothing.
+    """
+    n = int(round(seconds * RATE))
+    phrase = _phrase(seed % 8, level)
+    reps = -(-n // len(phrase))
+    return np.tile(phrase, reps)[:n] if reps > 1 else phrase[:n].copy()
+
+
+@lru_cache(maxsize=16)
+def _phrase(seed: int, level: float, seconds: float = 4.0) -> np.ndarray:
     n = int(round(seconds * RATE))
     t = np.arange(n) / RATE
     rng = np.random.default_rng(seed)
-    pitch = 150 + 40 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6))
+    pitch = 150 + 40 * np.sin(2 * np.pi * 0.5 * t + rng.uniform(0, 6))
     phase = 2 * np.pi * np.cumsum(pitch) / RATE
     voice = sum(np.sin(k * phase) / k for k in range(1, 9))
     syllables = np.clip(np.sin(2 * np.pi * 4.0 * t + rng.uniform(0, 6)), 0, None) ** 0.7
     noise = rng.normal(0, 0.05, n)
     x = (voice * syllables + noise) * level / 2.0
-    return np.clip(x, -32767, 32767).astype(np.int16)
+    out = np.clip(x, -32767, 32767).astype(np.int16)
+    out.setflags(write=False)
+    return out
