@@ -1,0 +1,65 @@
+"""``switchboard run --sim`` as a process: control API up, a simulated call answered, clean stop on SIGTERM."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from firmware.control.client import ControlClient
+from firmware.daemon import describe
+from firmware.engine.bus import BusEvent
+
+
+def _wait_for(predicate, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.slow
+def test_run_sim_answers_a_call_and_stops_cleanly(tmp_path: Path):
+    proc = subprocess.Popen([sys.executable, "-m", "firmware.cli", "run", "--sim", "--no-web", "--data",
+                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sock = tmp_path / "control.sock"
+        _wait_for(sock.exists, 15)
+        client = ControlClient(sock, timeout=5)
+        snap = _wait_for(lambda: client.call("snapshot"), 5)
+        assert [line["state"] for line in snap["lines"]] == ["idle", "idle"]
+        assert len(snap["sim"]["phones"]) == 4
+        caller = client.call("sim.call_in", caller_id="5551234", name="BOB")["caller"]
+        _wait_for(lambda: client.call("snapshot")["lines"][0]["state"] == "answered", 10)  # CID after ring 1
+        assert client.call("sim.listen", caller=caller, ms=200)["rate"] == 8000
+        client.call("sim.hang_up", caller=caller)
+        _wait_for(lambda: client.call("snapshot")["lines"][0]["state"] == "idle", 5)
+        client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert "line1 answered 5551234 BOB" in out
+    assert "audio frame deadline misses" in out
+
+
+def test_bad_config_exits_2_naming_the_field(tmp_path: Path):
+    bad = tmp_path / "office.yaml"
+    bad.write_text("schema_version: 1\noffice: {name: X, country: US}\nlines: nope\n")
+    proc = subprocess.run([sys.executable, "-m", "firmware.cli", "run", "--config", str(bad), "--data",
+                           str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "lines" in proc.stderr
+
+
+def test_live_log_lines():
+    ev = BusEvent("answer", 1.0, {"line": "line1", "caller_id": {"number": "5551234", "name": "BOB"},
+                                  "destination": "menu:main"})
+    assert describe(ev) == "line1 answered 5551234 BOB → menu:main"
+    assert describe(BusEvent("tone", 1.0, {"tone": "dial"})) is None
