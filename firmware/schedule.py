@@ -258,6 +258,14 @@ class Schedule:
         auto_mode = "day" if auto in ("day", "lunch") else "night"
         return self.set_mode("auto" if self.forced and target == auto_mode else target, source)
 
+    def follow_night(self, active: bool, source: str = "panel") -> None:
+        """Night mode was switched elsewhere (the panel button, the engine's control command): adopt it as
+        an override, or return to the schedule when that is what the schedule says anyway."""
+        if active == (self.mode() in ("night", "holiday")):
+            return
+        auto_night = self.automatic() in ("night", "holiday")
+        self.set_mode("auto" if active == auto_night else ("night" if active else "day"), source)
+
     # ----- timer -----
     def start(self) -> None:
         """Publish the current state and re-check it every CHECK_SECONDS of clock time."""

@@ -18,8 +18,10 @@ registers the applications:
 =============== ======================================================================================
 
 and the desk-phone feature codes ``voicemail.access_code`` (default ``*98``) → ``vm_login`` and
-``schedule.feature_code`` (default ``*28``) → ``schedule_mode``. :meth:`Services.stop` stops the schedule
-timer and the mailer thread.
+``schedule.feature_code`` (default ``*28``) → ``schedule_mode``. Night mode switched elsewhere (the panel's
+day/night button, the engine's control command) becomes a schedule override. :meth:`Services.stop` stops
+the schedule timer and the mailer thread. :func:`register_control` adds ``schedule.set_mode`` (day, night,
+auto) and ``schedule.status`` to the control API.
 
 What it is not: the engine or the daemon; the daemon (or a test) calls :func:`install` once after creating
 the engine and before starting it.
@@ -61,12 +63,16 @@ class Services:
     index: MessageIndex
     mailer: Mailer | None = None
 
+    unsubscribe: Any = None
+
     def start(self) -> None:
         """Publish the schedule state and every message lamp (loop thread, after ``engine.start()``)."""
         self.schedule.start()
         self.voicemail.publish_all_mwi()
 
     def stop(self) -> None:
+        if self.unsubscribe is not None:
+            self.unsubscribe()
         self.schedule.stop()
         if self.mailer is not None:
             self.mailer.stop()
@@ -116,4 +122,25 @@ def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, sp
     engine.register_feature(schedule.rules.feature_code or "*28", "schedule_mode")
     log.info("attendant installed: %d menus, %d mailboxes, schedule %s", len(attendant.menus),
              len(voicemail.boxes), schedule.state())
-    return Services(voicemail, schedule, attendant, directory, router, index, mailer)
+    services = Services(voicemail, schedule, attendant, directory, router, index, mailer)
+    services.unsubscribe = engine.bus.subscribe(lambda e: schedule.follow_night(bool(e.data.get("active"))),
+                                                kinds=["night"])
+    return services
+
+
+def register_control(registry: Any, services: Services) -> None:
+    """``schedule.set_mode {mode: day|night|auto}`` and ``schedule.status`` on the control API (replacing
+    the engine's day/night-only command)."""
+    def set_mode(mode: str) -> dict[str, Any]:
+        """Force day or night, or follow the schedule again (auto)."""
+        return services.schedule.set_mode(mode, "control API")
+
+    def status() -> dict[str, Any]:
+        """The schedule state: day, lunch, night, holiday or override, and the effective mode."""
+        return services.schedule.status()
+
+    registry.register("schedule.set_mode", set_mode, replace=True, schema={
+        "type": "object", "required": ["mode"], "additionalProperties": False,
+        "properties": {"mode": {"enum": ["day", "night", "auto"]}}})
+    registry.register("schedule.status", status, replace=True,
+                      schema={"type": "object", "additionalProperties": False})
