@@ -52,6 +52,10 @@ SCHEMAS = {
     "sim.phone_hang_up": _schema(["phone"], phone=_STR),
     "sim.listen": _schema([], call=_STR, port=_STR, seconds={"type": "number", "exclusiveMinimum": 0,
                                                                "maximum": 10}),
+    "sim.speak": _schema(["seconds"], call=_STR, phone=_STR, seconds={"type": "number", "minimum": 0,
+                                                                      "maximum": 600}),
+    "sim.flash": _schema(["phone"], phone=_STR),
+    "sim.button": _schema(["name"], name=_STR, hold={"type": "number", "minimum": 0, "maximum": 30}),
 }
 
 
@@ -95,7 +99,8 @@ class FakeOffice:
             "call.transfer": self.transfer, "call.park": self.park, "call.to_voicemail": self.to_voicemail,
             "call.hangup": self.hangup, "sim.call_in": self.call_in, "sim.press": self.press,
             "sim.hang_up": self.caller_hangs_up, "sim.lift": self.lift, "sim.dial": self.dial,
-            "sim.phone_hang_up": self.phone_hangs_up, "sim.listen": self.listen,
+            "sim.phone_hang_up": self.phone_hangs_up, "sim.listen": self.listen, "sim.speak": self.speak,
+            "sim.flash": self.flash, "sim.button": self.button,
         }
         for name, fn in handlers.items():
             registry.register(name, fn, schema=SCHEMAS.get(name, _schema([])))
@@ -374,6 +379,27 @@ class FakeOffice:
             raise control_error("not_found", f"no port {port!r}")
         data = tone_wav(seconds, 425.0 if call else 0.0, 0.05)
         return {"format": "wav", "rate": 8000, "seconds": seconds, "data": base64.b64encode(data).decode("ascii")}
+
+    def speak(self, seconds: float, call: str | None = None, phone: str | None = None) -> dict[str, Any]:
+        """The outside caller (``call``) or a desk phone talks for ``seconds``."""
+        if call is not None:
+            self._call(call)
+        else:
+            self._phone(phone or "")
+        return {"seconds": seconds}
+
+    def flash(self, phone: str) -> dict[str, Any]:
+        """A desk phone flashes its hook (hold / transfer)."""
+        self._phone(phone)
+        self.publish("flash", phone=phone, leg=self._call_on("phone", phone))
+        return {"phone": phone}
+
+    def button(self, name: str, hold: float = 0.1) -> dict[str, Any]:
+        """A front-panel button is pressed (``daynight`` toggles day and night)."""
+        if name != "daynight":
+            raise control_error("not_found", f"no panel button {name!r}")
+        self.publish("button", name=name, hold=hold)
+        return self.set_mode("day" if self.schedule_status()["night"] else "night")
 
     # ------------------------------------------------------------------ helpers
     def _phone(self, port: str) -> dict[str, Any]:
