@@ -45,6 +45,20 @@ from drivers.ring import CADENCES, COUNTRY_CADENCE, country_cadence
 log = logging.getLogger(__name__)
 
 TWENTY_HZ_COUNTRIES = frozenset({"US", "CA", "MX", "JP", "BR"})
+CID_BEFORE_V23 = frozenset({"GB", "IE"})
+CID_BEFORE_DTMF = frozenset({"DK", "SE", "NL", "FI", "BE", "IS", "IN", "BR"})
+CID_AFTER_V23 = frozenset({"DE", "AT", "CH", "FR", "IT", "ES", "PT", "NO", "PL", "CZ", "GR", "TR", "IL", "ZA",
+                           "AU", "NZ", "HK", "SG", "CN", "LU", "AR"})
+
+
+def cid_mode(country: str) -> tuple[str, str]:
+    """(standard, when) of the caller ID a phone in ``country`` expects: bell202/v23/dtmf, after/before."""
+    country = country.upper()
+    if country in CID_BEFORE_V23:
+        return "v23", "before"
+    if country in CID_BEFORE_DTMF:
+        return "dtmf", "before"
+    return ("v23" if country in CID_AFTER_V23 else "bell202"), "after"
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class FxsTiming:
     health_interval_s: float = 1.0
     dtmf_source: str = "software"     # software | mt8870 | both
     dsp_batch_frames: int = 5         # frames analysed together by the DTMF detector (5 = 100 ms)
+    cid_standard: str = "auto"        # auto (by country) | bell202 | v23 | dtmf
+    cid_timing: str = "auto"          # auto (by country) | after (the first ring) | before (the first ring)
 
 
 def resolve_cadence(cadence: str | None, country: str) -> tuple[str, tuple[int, ...]]:
@@ -164,6 +180,12 @@ class FxsPort(Port):
         self.tz = tz
         if t.open_loop_method not in ("auto", "relay", "reversal"):
             raise PortError(f"{name}: open_loop_method must be auto, relay or reversal")
+        for key, allowed in (("cid_standard", ("auto", "bell202", "v23", "dtmf")),
+                             ("cid_timing", ("auto", "after", "before")),
+                             ("dtmf_source", ("software", "mt8870", "both"))):
+            if getattr(t, key) not in allowed:
+                path = f"board.ports.{name}.{key}"
+                raise ConfigError(f"{path} must be one of {', '.join(allowed)}", [(path, f"one of {', '.join(allowed)}")])
         if t.open_loop_method == "relay" and ol is None:
             raise PortError(f"{name}: open_loop_method is relay but the board has no ol pin for this port")
         self.ring_hz = t.ring_hz or (20.0 if self.country in TWENTY_HZ_COUNTRIES else 25.0)
@@ -258,7 +280,35 @@ class FxsPort(Port):
         self.ringing = True
         self.hook.ringing = True
         self._cid = caller_id
-        self._ring_cycle(self.clock.now(), [v / 1000 for v in pattern], first=True)
+        pattern_s = [v / 1000 for v in pattern]
+        standard, when = self.cid_mode
+        if caller_id is not None and when == "before":
+            self._ring_after_cid(caller_id, standard, pattern_s)
+            return
+        self._ring_cycle(self.clock.now(), pattern_s, first=True)
+
+    @property
+    def cid_mode(self) -> tuple[str, str]:
+        standard, when = cid_mode(self.country)
+        t = self.timing
+        return (standard if t.cid_standard == "auto" else t.cid_standard,
+                when if t.cid_timing == "auto" else t.cid_timing)
+
+    def _ring_after_cid(self, caller_id: Mapping[str, Any], standard: str, pattern: list[float]) -> None:
+        """ETSI: reverse the line, (alert tone,) caller ID, restore polarity, then ring."""
+        audio = self._cid_audio(caller_id, standard)
+        if standard != "dtmf":
+            from drivers.dsp.callerid import dual_tone_alert
+
+            audio = np.concatenate((dual_tone_alert(), np.zeros(400, dtype=np.int16), audio))
+        now = self.clock.now()
+        if not self._drive(self.fr, True):
+            return
+        send_at = now + 0.3
+        ring_at = send_at + len(audio) / 8000 + 0.5
+        self._ring_timers = [self.clock.call_at(send_at, self.outbox.push, audio),
+                             self.clock.call_at(ring_at - 0.1, self._drive, self.fr, False),
+                             self.clock.call_at(ring_at, self._ring_cycle, ring_at, pattern, False)]
 
     def _ring_cycle(self, t0: float, pattern: list[float], first: bool) -> None:
         if not self.ringing:
@@ -269,7 +319,7 @@ class FxsPort(Port):
             if i % 2 == 0:
                 self._ring_timers.append(self.clock.call_at(t, self._burst, t, t + length))
             t += length
-        if first and self._cid is not None:
+        if first and self._cid is not None and self.cid_mode[1] == "after":
             quiet = t0 + sum(pattern[:-1])
             self._ring_timers.append(self.clock.call_at(quiet + self.timing.cid_delay_ms / 1000, self._send_cid))
         self._ring_timers.append(self.clock.call_at(t, self._ring_cycle, t, pattern, False))
@@ -333,10 +383,19 @@ class FxsPort(Port):
         cid = self._cid
         if cid is None or not self.ringing or self.off_hook:
             return
+        self.outbox.push(self._cid_audio(cid, self.cid_mode[0]))
+
+    def _cid_audio(self, cid: Mapping[str, Any], standard: str) -> np.ndarray:
+        if standard == "dtmf":
+            from drivers.dsp.callerid import encode_dtmf_cid
+
+            number = cid.get("number")
+            digits = number if number and str(number).isdigit() else None
+            return encode_dtmf_cid(digits, absent=None if digits else (cid.get("number_absent") or "O"))
         from drivers.fxo import dsp_call
 
         stamp = cid.get("datetime") or self.clock.wall().astimezone(self.tz).strftime("%m%d%H%M")
-        self.outbox.push(dsp_call("encode_fsk", {**cid, "datetime": stamp}))
+        return dsp_call("encode_fsk", {**cid, "datetime": stamp}, standard=standard)
 
     def send_vmwi(self, active: bool) -> None:
         self.vmwi = bool(active)
@@ -346,7 +405,8 @@ class FxsPort(Port):
         self._vmwi_pending = False
         from drivers.fxo import dsp_call
 
-        self.outbox.push(dsp_call("encode_vmwi", bool(active)))
+        standard = self.cid_mode[0]
+        self.outbox.push(dsp_call("encode_vmwi", bool(active), standard="bell202" if standard == "dtmf" else standard))
 
     def _send_pending_vmwi(self) -> None:
         if self._vmwi_pending and self.vmwi is not None and not self.off_hook and not self.ringing:

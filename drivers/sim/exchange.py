@@ -4,8 +4,10 @@ people at the other end.
 What it is: :class:`Exchange` with one :class:`SimLine` per FXO port. It works the office's real FXO drivers at
 the lowest level that makes sense: ring voltage as opto pulses on the ring input (:class:`RingSignal`, country
 cadence and frequency), loop current and polarity on the sensing inputs, the line relay watched as the
-circuit would see it, and audio samples (caller ID as FSK between ring 1 and ring 2 — or V.23 after a polarity
-reversal and DT-AS before the first ring in the UK and Ireland — dial tone, ringback, busy, DTMF, speech).
+circuit would see it, and audio samples: caller ID in the country's way (:func:`drivers.fxs.cid_mode`: Bell 202
+or V.23 FSK between ring 1 and ring 2; V.23 after a polarity reversal and DT-AS before the first ring in the UK
+and Ireland; DTMF after a reversal before the first ring in Denmark, Sweden, the Netherlands ...), dial tone,
+ringback, busy, DTMF, speech.
 
 * ``call_in(port=None, caller_id=None) -> OutsideCaller``: no port → the telco hunt group rings the first free
   line in configured order; every line busy → the caller hears busy (``state == "busy"``).
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from drivers.clock import Clock, Timer
+from drivers.fxs import cid_mode
 from drivers.gpio.sim import SimPin
 from drivers.ring import CADENCES, country_cadence
 from drivers.sim.audio import Ear, Mouth, PullChannel
@@ -35,7 +38,6 @@ from drivers.sim.ringer import RingSignal
 
 log = logging.getLogger(__name__)
 
-ETSI_PRE_RING = frozenset({"GB", "IE"})
 RING_20HZ = frozenset({"US", "CA", "MX", "JP", "BR"})
 
 
@@ -112,8 +114,9 @@ class SimLine:
         first_group = len(CADENCES[name]) // 2
         self._signal = RingSignal(self.clock, self.ring_pin, CADENCES[name], hz=hz,
                                   on_burst_end=lambda n: n == first_group and self._after_first_ring())
-        if caller.caller_id is not None and country in ETSI_PRE_RING and self.polarity is not None:
-            self._pre_ring_caller_id(caller)
+        standard, when = cid_mode(country)
+        if caller.caller_id is not None and when == "before" and self.polarity is not None:
+            self._pre_ring_caller_id(standard)
         else:
             self._signal.start()
 
@@ -121,34 +124,42 @@ class SimLine:
         caller = self.party
         if caller is None or self.state != "ringing" or caller.caller_id is None:
             return
-        if self.exchange.country in ETSI_PRE_RING and self.polarity is not None:
+        standard, when = cid_mode(self.exchange.country)
+        if when == "before" and self.polarity is not None:
             return
-        self._timers.append(self.clock.call_later(0.5, self._send_caller_id, "bell202"))
+        self._timers.append(self.clock.call_later(0.5, self._send_caller_id, standard))
 
     def _send_caller_id(self, standard: str) -> None:
         if self.state != "ringing" or self.party is None:
             return
+        cid = dict(self.party.caller_id or {})
+        if standard == "dtmf":
+            from drivers.dsp.callerid import encode_dtmf_cid
+
+            number = cid.get("number")
+            digits = number if number and str(number).isdigit() else None
+            self.mouth.say(encode_dtmf_cid(digits, absent=None if digits else (cid.get("number_absent") or "O")))
+            return
         from drivers.fxo import dsp_call
 
-        cid = dict(self.party.caller_id or {})
         cid.setdefault("datetime", self.clock.wall().strftime("%m%d%H%M"))
         self.mouth.say(dsp_call("encode_fsk", cid, standard=standard))
 
-    def _pre_ring_caller_id(self, caller: OutsideCaller) -> None:
-        """UK SIN227: line reversal, DT-AS, V.23 FSK, then the first ring."""
-        from drivers.dsp.callerid import dual_tone_alert
-
+    def _pre_ring_caller_id(self, standard: str) -> None:
+        """ETSI (UK SIN227): line reversal, DT-AS alert (FSK only), caller ID, then the first ring."""
         self._reverse(True)
-        fsk_start = 0.3
-        self._timers.append(self.clock.call_later(fsk_start, self._alert_and_fsk, dual_tone_alert))
-        self._timers.append(self.clock.call_later(fsk_start + 1.6, self._start_ring_after_cid))
+        self._timers.append(self.clock.call_later(0.3, self._alert_and_cid, standard))
+        self._timers.append(self.clock.call_later(0.3 + 1.8, self._start_ring_after_cid))
 
-    def _alert_and_fsk(self, alert) -> None:  # type: ignore[no-untyped-def]
+    def _alert_and_cid(self, standard: str) -> None:
         if self.state != "ringing":
             return
-        self.mouth.say(alert())
-        self.mouth.say(np.zeros(400, dtype=np.int16))
-        self._send_caller_id("v23")
+        if standard != "dtmf":
+            from drivers.dsp.callerid import dual_tone_alert
+
+            self.mouth.say(dual_tone_alert())
+            self.mouth.say(np.zeros(400, dtype=np.int16))
+        self._send_caller_id(standard)
 
     def _start_ring_after_cid(self) -> None:
         self._reverse(False)

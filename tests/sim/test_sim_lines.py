@@ -176,3 +176,14 @@ def test_uk_caller_id_comes_before_the_first_ring_after_a_line_reversal(make_off
     (cid,) = events.of("fxo1", "caller_id")
     assert cid.data["standard"] == "v23" and cid.data["number"] == "02079460000"
     assert events.of("fxo1", "ring_end")[0].data["cadence"] == "uk"
+
+
+@pytest.mark.parametrize("country,standard", [("DK", "dtmf"), ("DE", "v23"), ("CA", "bell202")])
+def test_caller_id_from_the_exchange_in_the_country_s_way(make_office, run, example_doc, country, standard):
+    doc = example_doc()
+    doc["office"]["country"] = country
+    office, events, tick = make_office(doc)
+    office.exchange.call_in(caller_id={"number": "4512345678", "name": None})
+    run(8.0)
+    (cid,) = events.of("fxo1", "caller_id")
+    assert cid.data["number"] == "4512345678" and cid.data["standard"] == standard

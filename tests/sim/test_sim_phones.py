@@ -112,3 +112,22 @@ def test_a_lifted_phone_cannot_be_rung_and_unknown_cadences_are_refused(make_off
         office.ports["fxs2"].ring("US")
     with pytest.raises(PortError, match="cadence"):
         office.ports["fxs3"].ring("XX-nonsense")
+
+
+@pytest.mark.parametrize("country,standard,before", [("GB", "v23", True), ("DK", "dtmf", True),
+                                                     ("DE", "v23", False), ("US", "bell202", False)])
+def test_caller_id_to_the_phone_follows_the_country(make_office, run, example_doc, country, standard, before):
+    doc = example_doc()
+    doc["office"]["country"] = country
+    office, events, tick = make_office(doc)
+    port, phone = office.ports["fxs1"], office.phones["fxs1"]
+    start = tick.clock.now()
+    at_first_ring = []
+    port.rm.pin.when_changed(lambda t, level: level and not at_first_ring and at_first_ring.append(phone.caller_id))
+    port.ring(None, {"number": "4412345", "name": None, "number_absent": None})
+    run(7.0)
+    shown_before_ring = at_first_ring[0] is not None
+    assert phone.caller_id["number"] == "4412345" and phone.caller_id["standard"] == standard
+    assert shown_before_ring == before
+    first_ring = next(t for t, level in port.rm.pin.history if level)
+    assert (first_ring - start > 0.5) == before
