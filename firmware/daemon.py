@@ -161,8 +161,20 @@ class Daemon:
         self.server = ControlServer(self.socket_path, clock=self.clock)
         self.box.engine.bus.subscribe(self.server.hub.publish_bus_event)
         register_engine_commands(self.server.registry, self.box, self.office if self.sim else None)
+        self._register_service_commands()
         self._register_store_commands()
         await self.server.start()
+
+    def _register_service_commands(self) -> None:
+        """Commands of the installed services (the schedule's ``schedule.set_mode``/``schedule.status``)."""
+        try:
+            from firmware.attendant.install import Services, register_control
+        except ImportError:
+            return
+        assert self.box is not None
+        for service in self.box.services:
+            if isinstance(service, Services):
+                register_control(self.server.registry, service)
 
     def _register_store_commands(self) -> None:
         from firmware.config import Config

@@ -1,25 +1,29 @@
 """The engine's control-API commands: state, call control, and the simulated office's outside world.
 
-What it is: :func:`register_engine_commands` ``(registry, box, sim=None)`` registers
+What it is: :func:`register_engine_commands` ``(registry, box, sim=None)`` registers the commands listed in
+docs/control-api.md that the engine owns:
 
-* ``snapshot`` — lines, phones, calls, legs, lamps, night mode, media-tick figures; with ``sim`` also the
-  simulated callers and phones (``{"sim": {"callers": [...], "phones": [...]}}``);
-* ``call.hangup {leg}``, ``call.transfer {leg, extension}``, ``call.voicemail {leg, mailbox}``;
-* ``schedule.set_mode {mode: day|night}`` (the same switch as the panel's day/night button);
-* under ``run --sim``: ``sim.call_in {caller_id?, name?, port?}`` → ``{"caller": id}``, ``sim.press {caller,
-  digits}``, ``sim.speak {caller|port, seconds}``, ``sim.hang_up {caller, how?}``, ``sim.lift {port}``,
-  ``sim.phone_hang_up {port}``, ``sim.dial {port, digits, mode?}``, ``sim.flash {port}``, ``sim.button
-  {name}``, ``sim.listen {port|caller, ms}`` → ``{"audio": base64 int16 LE, "rate": 8000}``.
+* ``snapshot`` — time, office, night, lines, phones, calls, extensions, message waiting, lamps, faults and
+  media-tick figures; with ``sim`` also the simulated callers and phones (a ``sim`` section);
+* ``call.hangup {call}``, ``call.transfer {call, to}``, ``call.to_voicemail {call, mailbox?}`` (``call`` is a
+  call id from the snapshot; a leg id is accepted too), ``presence.set``, and a day/night-only
+  ``schedule.set_mode`` (the schedule replaces it with its own when installed);
+* under ``run --sim``: ``sim.call_in``, ``sim.press``, ``sim.hang_up``, ``sim.lift``, ``sim.dial``,
+  ``sim.phone_hang_up``, ``sim.speak``, ``sim.flash``, ``sim.button``, ``sim.listen``. A simulated caller is
+  named by the ``call`` id ``sim.call_in`` returned (``caller`` is accepted as a synonym), a desk phone by
+  ``phone`` (its port; ``port`` is accepted as a synonym).
 
-Bad arguments are refused by the registry's schema check; a leg, caller or port that does not exist is a
-``not_found`` error naming it.
+A leg, call, caller or phone that does not exist is a ``not_found`` error naming it.
 
 What it is not: the socket server (``firmware/control``) or the store/config commands (registered there).
 """
 from __future__ import annotations
 
 import base64
+import io
 import itertools
+import wave
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -29,6 +33,8 @@ from drivers.errors import ControlError
 _STR = {"type": "string", "minLength": 1, "maxLength": 40}
 _DIGITS = {"type": "string", "pattern": "^[0-9*#A-D]{1,32}$"}
 _PORT = {"type": "string", "pattern": "^(fxo|fxs|modem|sip)[0-9]{1,2}$"}
+_NUMBER = {"type": ["string", "null"], "pattern": r"^\+?[0-9]{0,20}$"}
+_NAME = {"type": ["string", "null"], "maxLength": 15}
 
 
 def _schema(required: list[str], **props: Any) -> dict[str, Any]:
@@ -39,56 +45,13 @@ def _not_found(what: str) -> ControlError:
     return ControlError(f"no {what}", code="not_found")
 
 
+def _iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def register_engine_commands(registry: Any, box: Any, sim: Any = None) -> None:
     """Register the engine's commands (and the ``sim.*`` ones when ``sim`` is the SimOffice)."""
-    engine = box.engine
-    callers = SimCallers(sim) if sim is not None else None
-
-    def snapshot() -> dict[str, Any]:
-        """Lines, phones, calls, legs, lamps and night mode (plus the simulated world under --sim)."""
-        snap = engine.snapshot()
-        snap["leds"] = box.panel.snapshot()
-        if callers is not None:
-            snap["sim"] = callers.snapshot()
-        return snap
-
-    def leg_of(leg_id: str) -> Any:
-        leg = engine.legs.get(leg_id)
-        if leg is None:
-            raise _not_found(f"call leg {leg_id!r} (it may have hung up)")
-        return leg
-
-    def call_hangup(leg: str) -> dict[str, Any]:
-        """Hang up a leg (an outside caller's line is released)."""
-        engine.hangup_leg(leg_of(leg), "operator")
-        return {"leg": leg}
-
-    def call_transfer(leg: str, extension: str) -> dict[str, Any]:
-        """Send a leg to an extension (ringing it; busy/no answer → its mailbox)."""
-        if extension not in engine.office.extensions:
-            raise _not_found(f"extension {extension!r}")
-        engine.redirect(leg_of(leg), f"extension:{extension}")
-        return {"leg": leg, "extension": extension}
-
-    def call_voicemail(leg: str, mailbox: str) -> dict[str, Any]:
-        """Send a leg straight to a mailbox."""
-        if "voicemail" not in engine.apps:
-            raise ControlError("voicemail is not installed on this box", code="unavailable")
-        engine.redirect(leg_of(leg), f"voicemail:{mailbox}")
-        return {"leg": leg, "mailbox": mailbox}
-
-    def set_mode(mode: str) -> dict[str, Any]:
-        """Day or night mode, as the panel button does."""
-        engine.set_night(mode == "night")
-        return {"night": engine.night}
-
-    _add(registry, "snapshot", snapshot)
-    _add(registry, "call.hangup", call_hangup, _schema(["leg"], leg=_STR))
-    _add(registry, "call.transfer", call_transfer, _schema(["leg", "extension"], leg=_STR, extension=_STR))
-    _add(registry, "call.voicemail", call_voicemail, _schema(["leg", "mailbox"], leg=_STR, mailbox=_STR))
-    _add(registry, "schedule.set_mode", set_mode, _schema(["mode"], mode={"enum": ["day", "night"]}))
-    if callers is not None:
-        callers.register(registry)
+    EngineCommands(box, SimWorld(box, sim) if sim is not None else None).register(registry)
 
 
 def _add(registry: Any, name: str, fn: Any, schema: dict[str, Any] | None = None) -> None:
@@ -97,86 +60,290 @@ def _add(registry: Any, name: str, fn: Any, schema: dict[str, Any] | None = None
     registry.register(name, fn, schema=schema)
 
 
-class SimCallers:
+class EngineCommands:
+    """``snapshot`` and ``call.*`` over the running box."""
+
+    def __init__(self, box: Any, sim: "SimWorld | None") -> None:
+        self.box = box
+        self.engine = box.engine
+        self.sim = sim
+
+    def register(self, registry: Any) -> None:
+        _add(registry, "snapshot", self.snapshot)
+        _add(registry, "call.hangup", self.hangup, _schema([], call=_STR, leg=_STR))
+        _add(registry, "call.transfer", self.transfer, _schema([], call=_STR, leg=_STR, to=_STR, extension=_STR))
+        _add(registry, "call.to_voicemail", self.to_voicemail, _schema([], call=_STR, leg=_STR, mailbox=_STR))
+        _add(registry, "schedule.set_mode", self.set_mode, _schema(["mode"], mode={"enum": ["day", "night"]}))
+        _add(registry, "presence.set", self.presence, _schema(
+            ["extension", "state"], extension=_STR,
+            state={"enum": ["available", "away", "busy", "lunch", "out", "dnd"]},
+            note={"type": ["string", "null"], "maxLength": 80}, until={"type": ["string", "null"]}))
+        if self.sim is not None:
+            self.sim.register(registry)
+
+    # -- snapshot -----------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The whole office now (lines, phones, calls, extensions, lamps; the simulated world under --sim)."""
+        e = self.engine
+        snap = e.snapshot()
+        snap["time"] = _iso(e.clock.wall())
+        snap["office"] = (e.office.doc.get("office") or {}).get("name")
+        snap["lines"] = [{**line, "id": line["line"], "call": self._call_of_leg(line["leg"])}
+                         for line in snap["lines"]]
+        snap["phones"] = [{**p, "call": self._call_of_leg(p["leg"])} for p in snap["phones"]]
+        snap["calls"] = [self.call_view(call) for call in e.calls.values()]
+        snap["extensions"] = self._extensions()
+        snap["leds"] = self.box.panel.snapshot()
+        snap["faults"] = [{"port": p.name, "message": p.fault} for p in e.ports.values() if p.fault]
+        if self.sim is not None:
+            snap["sim"] = self.sim.snapshot()
+        return snap
+
+    def _call_of_leg(self, leg_id: str | None) -> str | None:
+        leg = self.engine.legs.get(leg_id) if leg_id else None
+        return leg.call.id if leg is not None and leg.call is not None else None
+
+    def call_view(self, call: Any) -> dict[str, Any]:
+        first = call.legs[0]
+        cid = first.caller_id or {}
+        line = next((leg.vars["line"] for leg in call.legs if "line" in leg.vars), None)
+        extension = next((leg.extension for leg in call.legs[1:] if leg.extension), None) or first.extension
+        started = self.engine.clock.wall().timestamp() - (self.engine.clock.now() - call.started)
+        return {"id": call.id, "state": self._state(call), "direction": first.direction, "line": line,
+                "extension": extension, "caller_number": cid.get("number"), "caller_name": cid.get("name"),
+                "started_at": _iso(datetime.fromtimestamp(started, timezone.utc)),
+                "legs": [leg.id for leg in call.legs if leg.up]}
+
+    def _state(self, call: Any) -> str:
+        legs = [leg for leg in call.legs if leg.up]
+        if any(leg.bridge is not None for leg in legs):
+            return "connected"
+        if any(p.ringing_for in {leg.id for leg in legs} for p in self.engine.desk.phones.values()):
+            return "ringing"
+        if any(leg.recording is not None for leg in legs):
+            return "voicemail"
+        return "attendant" if legs and legs[0].direction == "in" else "dialling"
+
+    def _extensions(self) -> list[dict[str, Any]]:
+        e = self.engine
+        presence = {}
+        store_presence = getattr(e.store, "presence", None)
+        if callable(store_presence):
+            try:
+                presence = store_presence()
+            except Exception:  # the snapshot must not fail because of the store
+                presence = {}
+        out = []
+        for number, ext in e.office.extensions.items():
+            phone = e.desk.phones.get(ext.get("phone") or "")
+            out.append({"number": number, "name": ext.get("name"), "phone": ext.get("phone"),
+                        "mailbox": ext.get("mailbox"), "on_call": bool(phone and phone.state != "idle"),
+                        "presence": presence.get(number, {"state": "available", "note": None, "until": None}),
+                        "message_waiting": e.message_waiting(ext.get("mailbox"))})
+        return out
+
+    # -- call control -------------------------------------------------------------------------------
+    def leg_of(self, call: str | None, leg: str | None) -> Any:
+        e = self.engine
+        if leg:
+            found = e.legs.get(leg)
+            if found is None:
+                raise _not_found(f"call leg {leg!r} (it may have hung up)")
+            return found
+        found_call = e.calls.get(call or "")
+        if found_call is None:
+            raise _not_found(f"call {call!r} (it may have ended)")
+        legs = [x for x in found_call.legs if x.up]
+        return next((x for x in legs if x.direction == "in"), legs[0])
+
+    def hangup(self, call: str | None = None, leg: str | None = None) -> dict[str, Any]:
+        """End a call (every leg of it)."""
+        target = self.leg_of(call, leg)
+        for other in list(target.call.legs if target.call else [target]):
+            self.engine.hangup_leg(other, "operator")
+        return {"call": target.call.id if target.call else None, "ended": True}
+
+    def transfer(self, call: str | None = None, to: str | None = None, leg: str | None = None,
+                 extension: str | None = None) -> dict[str, Any]:
+        """Send a call to an extension: its phone rings; busy or no answer → that extension's mailbox."""
+        number = to or extension
+        if not number or number not in self.engine.office.extensions:
+            raise _not_found(f"extension {number!r}")
+        target = self.leg_of(call, leg)
+        self.engine.redirect(target, f"extension:{number}")
+        return self.call_view(target.call)
+
+    def to_voicemail(self, call: str | None = None, mailbox: str | None = None,
+                     leg: str | None = None) -> dict[str, Any]:
+        """Send a call straight to a mailbox (default: the extension it was for)."""
+        if "voicemail" not in self.engine.apps:
+            raise ControlError("voicemail is not installed on this box", code="unavailable")
+        target = self.leg_of(call, leg)
+        box = mailbox or self.call_view(target.call).get("extension")
+        if not box:
+            raise ControlError("say which mailbox: the call is not for an extension yet", code="conflict")
+        self.engine.redirect(target, f"voicemail:{box}")
+        return {**self.call_view(target.call), "state": "voicemail"}
+
+    def set_mode(self, mode: str) -> dict[str, Any]:
+        """Day or night mode, as the panel button does."""
+        self.engine.set_night(mode == "night")
+        return {"mode": mode, "night": self.engine.night}
+
+    def presence(self, extension: str, state: str, note: str | None = None,
+                 until: str | None = None) -> dict[str, Any]:
+        """Set an extension's presence (shown on the attendant console)."""
+        if extension not in self.engine.office.extensions:
+            raise _not_found(f"extension {extension!r}")
+        self.engine.store.set_presence(extension, state, note=note, until=until)
+        self.engine.bus.publish("presence", extension=extension, state=state, note=note, until=until)
+        entry = self.engine.store.presence().get(extension, {})
+        return {"extension": extension, **entry}
+
+
+class SimWorld:
     """The simulated outside world as control commands (``sim.*``)."""
 
-    def __init__(self, office: Any) -> None:
+    def __init__(self, box: Any, office: Any) -> None:
+        self.box = box
         self.office = office
         self.callers: dict[str, Any] = {}
         self._ids = itertools.count(1)
 
     def snapshot(self) -> dict[str, Any]:
         callers = []
-        for cid, caller in list(self.callers.items()):
+        for key, caller in list(self.callers.items()):
             state = str(getattr(caller, "state", "unknown"))
-            if state == "ended" and len(self.callers) > 20:
-                del self.callers[cid]
+            if state in ("ended", "busy") and len(self.callers) > 20:
+                del self.callers[key]
                 continue
-            callers.append({"id": cid, "state": state, "port": getattr(caller, "port", None),
-                            "caller_id": getattr(caller, "caller_id", None), "name": cid})
-        phones = [{"port": port, "state": "ringing" if getattr(p, "ringing", False)
-                   else ("off_hook" if getattr(p, "off_hook", False) else "idle"),
-                   "ringing": bool(getattr(p, "ringing", False)), "off_hook": bool(getattr(p, "off_hook", False))}
+            callers.append({"id": key, "call": key, "state": state, "port": getattr(caller, "port", None),
+                            "caller_id": getattr(caller, "caller_id", None), "name": key})
+        phones = [{"port": port, "phone": port,
+                   "state": "ringing" if p.ringing else ("off_hook" if p.off_hook else "idle"),
+                   "ringing": bool(p.ringing), "off_hook": bool(p.off_hook)}
                   for port, p in self.office.phones.items()]
         return {"callers": callers, "phones": phones}
 
-    def caller(self, caller: str) -> Any:
-        if caller not in self.callers:
-            raise _not_found(f"simulated caller {caller!r}")
-        return self.callers[caller]
+    def caller(self, call: str | None, caller: str | None = None) -> Any:
+        key = call or caller or ""
+        if key in self.callers:
+            return self.callers[key]
+        engine_call = self.box.engine.calls.get(key)
+        if engine_call is not None:  # an engine call id: the outside caller on its line
+            ports = {leg.port.name for leg in engine_call.legs}
+            for outside in self.callers.values():
+                if getattr(outside, "port", None) in ports and outside.state not in ("ended", "busy"):
+                    return outside
+        raise _not_found(f"simulated caller {key!r}")
 
-    def phone(self, port: str) -> Any:
-        if port not in self.office.phones:
-            raise _not_found(f"desk phone on {port!r}")
-        return self.office.phones[port]
+    def phone(self, phone: str | None, port: str | None = None) -> Any:
+        key = phone or port or ""
+        if key in self.office.phones:
+            return self.office.phones[key]
+        ext = self.box.engine.office.extensions.get(key)
+        if ext and ext.get("phone") in self.office.phones:
+            return self.office.phones[ext["phone"]]
+        raise _not_found(f"desk phone {key!r}")
 
     def register(self, registry: Any) -> None:
+        who = {"call": _STR, "caller": _STR}
+        phone = {"phone": _STR, "port": _PORT}
         add = registry.register
-        add("sim.call_in", self.call_in, schema=_schema([], caller_id={"type": ["string", "null"],
-            "pattern": r"^\+?[0-9]{0,20}$"}, name={"type": ["string", "null"], "maxLength": 15}, port=_PORT))
-        add("sim.press", lambda caller, digits: _done(self.caller(caller).press(digits)),
-            schema=_schema(["caller", "digits"], caller=_STR, digits=_DIGITS))
-        add("sim.speak", self.speak, schema=_schema(["seconds"], caller=_STR, port=_PORT,
-                                                    seconds={"type": "number", "minimum": 0, "maximum": 600}))
-        add("sim.hang_up", self.hang_up, schema=_schema(["caller"], caller=_STR,
-                                                        how={"enum": ["loop_drop", "busy_tone"]}))
-        add("sim.lift", lambda port: _done(self.phone(port).lift()), schema=_schema(["port"], port=_PORT))
-        add("sim.phone_hang_up", lambda port: _done(self.phone(port).hang_up()),
-            schema=_schema(["port"], port=_PORT))
-        add("sim.dial", lambda port, digits, mode="tone": _done(self.phone(port).dial(digits, mode=mode)),
-            schema=_schema(["port", "digits"], port=_PORT, digits=_DIGITS, mode={"enum": ["tone", "pulse"]}))
-        add("sim.flash", lambda port: _done(self.phone(port).flash()), schema=_schema(["port"], port=_PORT))
-        add("sim.button", lambda name: _done(self.office.panel.press(name)), schema=_schema(["name"], name=_STR))
-        add("sim.listen", self.listen, schema=_schema([], port=_PORT, caller=_STR,
-                                                      ms={"type": "integer", "minimum": 20, "maximum": 5000}))
+        add("sim.call_in", self.call_in, schema=_schema([], line=_STR, port=_PORT, number=_NUMBER,
+                                                        caller_id=_NUMBER, name=_NAME))
+        add("sim.press", self.press, schema=_schema(["digits"], digits=_DIGITS, **who))
+        add("sim.hang_up", self.hang_up, schema=_schema([], how={"enum": ["loop_drop", "busy_tone"]}, **who))
+        add("sim.speak", self.speak, schema=_schema(["seconds"], seconds={"type": "number", "minimum": 0,
+                                                                           "maximum": 600}, **who, **phone))
+        add("sim.lift", self.lift, schema=_schema([], **phone))
+        add("sim.phone_hang_up", self.phone_hang_up, schema=_schema([], **phone))
+        add("sim.dial", self.dial, schema=_schema(["digits"], digits=_DIGITS, mode={"enum": ["tone", "pulse"]},
+                                                  **phone))
+        add("sim.flash", self.flash, schema=_schema([], **phone))
+        add("sim.button", self.button, schema=_schema(["name"], name=_STR,
+                                                      hold={"type": "number", "minimum": 0, "maximum": 10}))
+        add("sim.listen", self.listen, schema=_schema([], seconds={"type": "number", "minimum": 0.02,
+                                                                    "maximum": 10},
+                                                      ms={"type": "integer", "minimum": 20, "maximum": 10000},
+                                                      **who, **phone))
 
-    def call_in(self, caller_id: str | None = None, name: str | None = None, port: str | None = None) -> dict:
+    def call_in(self, line: str | None = None, port: str | None = None, number: str | None = None,
+                caller_id: str | None = None, name: str | None = None) -> dict[str, Any]:
         """A simulated outside caller rings (a given line, or the first free one as the exchange hunts)."""
-        cid = {"number": caller_id, "name": name} if caller_id or name else None
+        number = number or caller_id
+        if line is not None:
+            found = next((x for x in self.box.engine.lines.lines if line in (x.id, x.port.name)), None)
+            if found is None:
+                raise _not_found(f"line {line!r}")
+            port = found.port.name
+        cid = {"number": number, "name": name} if number or name else None
         outside = self.office.exchange.call_in(port=port, caller_id=cid)
-        key = f"caller{next(self._ids)}"
+        key = f"sim{next(self._ids)}"
         self.callers[key] = outside
-        return {"caller": key, "state": str(getattr(outside, "state", ""))}
+        busy = outside.state == "busy"
+        on = self.box.engine.lines.line_of_port(outside.port) if getattr(outside, "port", None) else None
+        return {"call": None if busy else key, "caller": key, "line": on.id if on else None,
+                "result": "busy" if busy else "ringing"}
 
-    def speak(self, seconds: float, caller: str | None = None, port: str | None = None) -> dict:
-        party = self.caller(caller) if caller else self.phone(port or "")
+    def press(self, digits: str, call: str | None = None, caller: str | None = None) -> dict[str, Any]:
+        self.caller(call, caller).press(digits)
+        return {"call": call or caller, "digits": digits}
+
+    def hang_up(self, call: str | None = None, caller: str | None = None, how: str = "loop_drop") -> dict:
+        self.caller(call, caller).hang_up(how=how)
+        return {"call": call or caller, "ended": True}
+
+    def speak(self, seconds: float, call: str | None = None, caller: str | None = None,
+              phone: str | None = None, port: str | None = None) -> dict[str, Any]:
+        party = self.phone(phone, port) if (phone or port) else self.caller(call, caller)
         party.speak(float(seconds))
-        return {}
+        return {"seconds": seconds}
 
-    def hang_up(self, caller: str, how: str = "loop_drop") -> dict:
-        self.caller(caller).hang_up(how=how)
-        return {}
+    def _phone_state(self, p: Any, key: str) -> dict[str, Any]:
+        leg = self.box.engine.leg_at(key)
+        return {"phone": key, "state": "ringing" if p.ringing else ("off_hook" if p.off_hook else "idle"),
+                "call": leg.call.id if leg is not None and leg.call is not None else None}
 
-    def listen(self, port: str | None = None, caller: str | None = None, ms: int = 1000) -> dict[str, Any]:
-        """The last ``ms`` of what a desk phone or a simulated caller heard."""
-        party = self.caller(caller) if caller else self.phone(port or "")
+    def lift(self, phone: str | None = None, port: str | None = None) -> dict[str, Any]:
+        p = self.phone(phone, port)
+        p.lift()
+        return self._phone_state(p, p.port if isinstance(getattr(p, "port", None), str) else (phone or port))
+
+    def phone_hang_up(self, phone: str | None = None, port: str | None = None) -> dict[str, Any]:
+        self.phone(phone, port).hang_up()
+        return {"phone": phone or port, "state": "idle"}
+
+    def dial(self, digits: str, phone: str | None = None, port: str | None = None, mode: str = "tone") -> dict:
+        p = self.phone(phone, port)
+        if not p.off_hook:
+            raise ControlError(f"phone {phone or port} is on hook; lift it first", code="conflict")
+        p.dial(digits, mode=mode)
+        return {"phone": phone or port, "digits": digits}
+
+    def flash(self, phone: str | None = None, port: str | None = None) -> dict[str, Any]:
+        self.phone(phone, port).flash()
+        return {"phone": phone or port}
+
+    def button(self, name: str, hold: float = 0.1) -> dict[str, Any]:
         try:
-            audio = party.heard(ms / 1000)
-        except TypeError:
-            audio = party.heard()
-        samples = np.asarray(audio, dtype="<i2")[-int(8 * ms):]
-        return {"audio": base64.b64encode(samples.tobytes()).decode("ascii"), "rate": 8000}
+            self.office.panel.press(name, hold=hold)
+        except ValueError as exc:
+            raise _not_found(str(exc).replace("the panel has no ", "")) from None
+        return {"button": name}
 
-
-def _done(_: Any = None) -> dict[str, Any]:
-    return {}
+    def listen(self, call: str | None = None, caller: str | None = None, phone: str | None = None,
+               port: str | None = None, seconds: float | None = None, ms: int | None = None) -> dict[str, Any]:
+        """What a simulated caller or desk phone heard in the last ``seconds`` (or ``ms``)."""
+        span = seconds if seconds is not None else (ms / 1000 if ms is not None else 1.0)
+        party = self.phone(phone, port) if (phone or port) else self.caller(call, caller)
+        samples = np.asarray(party.heard(span), dtype="<i2")[-int(8000 * span):]
+        out = io.BytesIO()
+        with wave.open(out, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(samples.tobytes())
+        return {"format": "wav", "rate": 8000, "seconds": round(len(samples) / 8000, 3),
+                "data": base64.b64encode(out.getvalue()).decode("ascii"),
+                "audio": base64.b64encode(samples.tobytes()).decode("ascii")}

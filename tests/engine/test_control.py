@@ -1,0 +1,92 @@
+"""The engine's control commands over the simulated office, in virtual time."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from drivers.errors import ControlError
+from drivers.sim import SimOffice
+from firmware.config import load
+from firmware.control.registry import Registry
+from firmware.engine.assembly import build_box
+from firmware.engine.control import register_engine_commands
+
+
+@pytest.fixture
+def box(vclock, tmp_path):
+    office = SimOffice(vclock, load(None))
+    office.lifeline.write(True)
+    box = build_box(vclock, load(None), tmp_path, office.ports, office.panel)
+    registry = Registry()
+    register_engine_commands(registry, box, office)
+
+    async def start():
+        box.start()
+    vclock.loop.run_until_complete(start())
+    yield box, registry, vclock
+    vclock.loop.run_until_complete(box.stop())
+    office.close()
+
+
+def call(clock, registry, cmd, /, **args):
+    return clock.loop.run_until_complete(registry.call(cmd, args))
+
+
+def run(clock, seconds):
+    clock.loop.run_until_complete(asyncio.sleep(seconds))
+
+
+def test_snapshot_call_in_and_call_control(box):
+    box, reg, clock = box
+    snap = call(clock, reg, "snapshot")
+    assert [x["id"] for x in snap["lines"]] == ["line1", "line2"]
+    assert {e["number"] for e in snap["extensions"]} == {"200", "201", "202", "203"}
+    res = call(clock, reg, "sim.call_in", line="line2", number="5551234", name="BOB")
+    assert res["line"] == "line2" and res["result"] == "ringing"
+    run(clock, 5)
+    snap = call(clock, reg, "snapshot")
+    engine_call = snap["calls"][0]
+    assert engine_call["line"] == "line2" and engine_call["state"] == "attendant"
+    call(clock, reg, "call.transfer", call=engine_call["id"], to="203")
+    run(clock, 2)
+    snap = call(clock, reg, "snapshot")
+    assert snap["calls"][0]["state"] == "ringing"
+    assert [p for p in snap["sim"]["phones"] if p["port"] == "fxs4"][0]["ringing"]
+    call(clock, reg, "sim.lift", phone="fxs4")
+    run(clock, 0.5)
+    assert call(clock, reg, "snapshot")["calls"][0]["state"] == "connected"
+    heard = call(clock, reg, "sim.listen", call=res["call"], seconds=0.5)
+    assert heard["format"] == "wav" and heard["seconds"] == 0.5
+    call(clock, reg, "call.hangup", call=engine_call["id"])
+    run(clock, 1)
+    assert call(clock, reg, "snapshot")["calls"] == []
+    assert call(clock, reg, "sim.call_in")["result"] == "ringing"
+
+
+def test_unknown_things_are_not_found(box):
+    box, reg, clock = box
+    for name, args in (("call.hangup", {"call": "call99"}), ("sim.press", {"call": "nobody", "digits": "1"}),
+                       ("sim.lift", {"phone": "fxs9"}), ("call.transfer", {"call": "x", "to": "999"}),
+                       ("sim.button", {"name": "self_destruct"})):
+        with pytest.raises(ControlError) as info:
+            call(clock, reg, name, **args)
+        assert info.value.code == "not_found"
+    with pytest.raises(ControlError) as info:
+        call(clock, reg, "sim.dial", phone="fxs2", digits="201")
+    assert info.value.code == "conflict"
+    with pytest.raises(ControlError) as info:
+        call(clock, reg, "sim.press", call="x", digits="12z")
+    assert info.value.code == "invalid_args"
+
+
+def test_presence_and_night(box):
+    box, reg, clock = box
+    assert call(clock, reg, "presence.set", extension="201", state="lunch")["state"] == "lunch"
+    ext = [e for e in call(clock, reg, "snapshot")["extensions"] if e["number"] == "201"][0]
+    assert ext["presence"]["state"] == "lunch"
+    before = box.engine.night
+    call(clock, reg, "sim.button", name="daynight")
+    run(clock, 0.5)
+    assert box.engine.night is not before
+    assert call(clock, reg, "snapshot")["leds"]["night"] == ("on" if box.engine.night else "off")
