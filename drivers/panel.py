@@ -1,6 +1,8 @@
 """The front panel: LEDs with patterns and buttons with debounce and long press.
 
-What it is: :class:`Panel`, over :class:`~drivers.gpio.board.Signal` lines (active = LED lit / button pressed).
+What it is: :class:`Panel`, over :class:`~drivers.gpio.board.Signal` lines (active = LED lit / button pressed):
+``led_lines`` and ``button_lines`` by name; ``leds`` (name → pattern shown) and ``pressed`` (name → bool) are its
+state.
 
 LED patterns (``set_led(name, pattern)``), all phased to the clock so every LED with the same pattern blinks in
 step:
@@ -68,11 +70,12 @@ class Panel:
     def __init__(self, clock: Clock, leds: Mapping[str, Signal], buttons: Mapping[str, Signal],
                  timing_: PanelTiming | None = None) -> None:
         self.clock = clock
-        self.leds = dict(leds)
-        self.buttons = dict(buttons)
+        self.led_lines = dict(leds)
+        self.button_lines = dict(buttons)
         self.timing = timing_ or PanelTiming()
-        self.patterns: dict[str, str] = {name: "off" for name in self.leds}
-        self.pressed: dict[str, bool] = {name: False for name in self.buttons}
+        self.leds: dict[str, str] = {name: "off" for name in self.led_lines}
+        """LED name → the pattern it shows (read-only for callers: use :meth:`set_led`)."""
+        self.pressed: dict[str, bool] = {name: False for name in self.button_lines}
         self.fault: str | None = None
         self._led_timers: dict[str, Timer] = {}
         self._button_timers: dict[str, Timer] = {}
@@ -86,9 +89,9 @@ class Panel:
         if self._opened:
             return
         self._opened = True
-        for name in self.leds:
+        for name in self.led_lines:
             self._light(name, False)
-        for name, signal in self.buttons.items():
+        for name, signal in self.button_lines.items():
             self._unsub.append(signal.when_changed(lambda t, active, n=name: self._edge(n, t, active)))
 
     def close(self) -> None:
@@ -104,13 +107,13 @@ class Panel:
     # -- LEDs -----------------------------------------------------------------------------------------------
     def set_led(self, name: str, pattern: str) -> None:
         """Show ``pattern`` (on, off, blink, wink, flash) on LED ``name``."""
-        if name not in self.leds:
-            raise ValueError(f"the panel has no LED {name!r}; it has {', '.join(self.leds) or 'none'}")
+        if name not in self.led_lines:
+            raise ValueError(f"the panel has no LED {name!r}; it has {', '.join(self.led_lines) or 'none'}")
         if pattern not in PATTERNS:
             raise ValueError(f"unknown LED pattern {pattern!r}; use one of {', '.join(PATTERNS)}")
-        if self.patterns[name] == pattern and (pattern in ("on", "off") or name in self._led_timers):
+        if self.leds[name] == pattern and (pattern in ("on", "off") or name in self._led_timers):
             return
-        self.patterns[name] = pattern
+        self.leds[name] = pattern
         timer = self._led_timers.pop(name, None)
         if timer is not None:
             timer.cancel()
@@ -120,7 +123,7 @@ class Panel:
             self._phase(name)
 
     def _phase(self, name: str) -> None:
-        on, off = PATTERNS[self.patterns[name]]  # type: ignore[misc]
+        on, off = PATTERNS[self.leds[name]]  # type: ignore[misc]
         period = on + off
         now = self.clock.now()
         cycle_start = (now // period) * period
@@ -132,7 +135,7 @@ class Panel:
 
     def _light(self, name: str, lit: bool) -> None:
         try:
-            self.leds[name].set(lit)
+            self.led_lines[name].set(lit)
         except HardwareError as exc:
             if self.fault is None:
                 self.fault = f"front-panel LED {name} does not respond ({exc})"
@@ -168,7 +171,7 @@ class Panel:
     def _settle(self, name: str, t: float, active: bool) -> None:
         self._button_timers.pop(name, None)
         try:
-            level = self.buttons[name].active
+            level = self.button_lines[name].active
         except HardwareError:
             return
         if level != active:
@@ -188,7 +191,7 @@ class Panel:
             self._emit(ButtonEvent("long_press", name, self.clock.now(), held=self.clock.now() - start))
 
     def snapshot(self) -> dict[str, Any]:
-        return {"leds": dict(self.patterns), "buttons": dict(self.pressed), "fault": self.fault}
+        return {"leds": dict(self.leds), "buttons": dict(self.pressed), "fault": self.fault}
 
 
 def build_panel(clock: Clock, factory: PinFactory, board: Mapping[str, Any], cls: type[Panel] | None = None) -> Panel:

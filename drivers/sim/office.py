@@ -44,9 +44,9 @@ class SimPanel(Panel):
 
     def press(self, button: str, hold: float = 0.1) -> None:
         """Press ``button`` now and let go after ``hold`` seconds."""
-        if button not in self.buttons:
-            raise ValueError(f"the panel has no button {button!r}; it has {', '.join(self.buttons)}")
-        signal = self.buttons[button]
+        if button not in self.button_lines:
+            raise ValueError(f"the panel has no button {button!r}; it has {', '.join(self.button_lines)}")
+        signal = self.button_lines[button]
         pin = signal.pin
         assert isinstance(pin, SimPin)
         pin.drive(not signal.active_low)
@@ -55,11 +55,7 @@ class SimPanel(Panel):
     @property
     def lit(self) -> dict[str, bool]:
         """Which LEDs are lit at this instant (read from the pins)."""
-        return {name: signal.active for name, signal in self.leds.items()}
-
-    @property
-    def leds_patterns(self) -> dict[str, str]:
-        return dict(self.patterns)
+        return {name: signal.active for name, signal in self.led_lines.items()}
 
 
 class LifelineRelay:

@@ -23,7 +23,7 @@ def test_reference_pins_by_default(vclock, factory):
     assert fxo.relay.pin.number == 5 and fxo.ring_in.pin.number == 6 and fxo.ring_in.active_low
     assert fxs.shk.pin.number == 14 and fxs.rm.pin.number == 15 and fxs.fr.pin.number == 18
     panel = build_panel(vclock, factory, SIM)
-    assert sorted(panel.leds) == ["fault", "line1", "line2", "mwi", "night"] and list(panel.buttons) == ["daynight"]
+    assert sorted(panel.leds) == ["fault", "line1", "line2", "mwi", "night"] and list(panel.button_lines) == ["daynight"]
 
 
 def test_a_port_can_be_rewired_and_retimed(vclock, factory):

@@ -131,3 +131,18 @@ def test_caller_id_to_the_phone_follows_the_country(make_office, run, example_do
     assert shown_before_ring == before
     first_ring = next(t for t, level in port.rm.pin.history if level)
     assert (first_ring - start > 0.5) == before
+
+
+def test_the_front_panel_of_the_simulated_box(make_office, run):
+    office, events, tick = make_office()
+    presses = []
+    office.panel.subscribe(presses.append)
+    office.panel.press("daynight", hold=3.0)
+    run(3.5)
+    assert [e.kind for e in presses] == ["press", "long_press", "release"]
+    office.panel.set_led("line1", "flash")
+    office.panel.set_led("mwi", "on")
+    assert office.panel.leds["line1"] == "flash" and office.panel.leds["night"] == "off"
+    assert office.panel.lit["mwi"] is True
+    with pytest.raises(ValueError, match="no button"):
+        office.panel.press("reset")
