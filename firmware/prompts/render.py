@@ -67,17 +67,17 @@ def espeak_synth() -> Synth:
     return synth
 
 
-def finish(samples: np.ndarray, pad_s: float = 0.05) -> np.ndarray:
-    """Trim silence at both ends, normalise, add a short pad, clip to int16."""
+def finish(samples: np.ndarray, lead_s: float = 0.01, tail_s: float = 0.05) -> np.ndarray:
+    """Trim silence at both ends, normalise, pad (a short lead so the prompt starts at once), clip to int16."""
     if len(samples) == 0:
         return np.zeros(0, dtype=np.int16)
     loud = np.nonzero(np.abs(samples) > 0.02 * np.max(np.abs(samples)))[0]
     if len(loud):
-        samples = samples[max(0, loud[0] - 80): loud[-1] + 160]
+        samples = samples[max(0, loud[0] - 40): loud[-1] + 160]
     peak = np.max(np.abs(samples)) or 1.0
     samples = samples * (0.7 * 32767 / peak)
-    pad = np.zeros(int(pad_s * RATE))
-    return np.clip(np.concatenate([pad, samples, pad]), -32768, 32767).astype(np.int16)
+    out = np.concatenate([np.zeros(int(lead_s * RATE)), samples, np.zeros(int(tail_s * RATE))])
+    return np.clip(out, -32768, 32767).astype(np.int16)
 
 
 def choose_engine(name: str | None) -> tuple[str, Synth]:
