@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import difflib
 import inspect
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -139,11 +140,12 @@ class EventHub:
 
     def publish(self, kind: str, data: dict[str, Any] | None = None, *, t: float | None = None) -> dict[str, Any]:
         """Number and record an event, then hand it to every interested listener."""
+        clean = _jsonable(data or {})
         with self._lock:
             self.seq += 1
             event: dict[str, Any] = {"event": kind, "seq": self.seq,
                                      "time": self._wall().astimezone(timezone.utc).isoformat(timespec="milliseconds")
-                                     .replace("+00:00", "Z"), "data": dict(data or {})}
+                                     .replace("+00:00", "Z"), "data": clean}
             if t is not None:
                 event["t"] = round(t, 3)
             self._history.append(event)
@@ -179,6 +181,19 @@ class EventHub:
         with self._lock:
             events = [e for e in self._history if e["seq"] > seq and (wanted is None or _matches(e["event"], wanted))]
         return events[:limit]
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-safe copy of event data (objects a publisher put in become their text)."""
+    return json.loads(json.dumps(data, default=_plain))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return str(obj)
 
 
 def _matches(kind: str, kinds: frozenset[str]) -> bool:

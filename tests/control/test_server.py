@@ -278,3 +278,15 @@ def test_arguments_that_are_not_json(client):
     with pytest.raises(ControlError) as exc:
         client.call("ping", when=object())
     assert exc.value.code == "bad_request"
+
+
+def test_event_data_that_is_not_json_is_sent_as_text(server, client, loop_thread):
+    class Leg:
+        def __str__(self) -> str:
+            return "leg-7"
+
+    with client.events() as stream:
+        loop_thread.call(server.publish, "odd", leg=Leg(), ports={"fxo1"})
+        event = stream.next(timeout=5)
+    assert event["data"]["leg"] == "leg-7" and event["data"]["ports"] == ["fxo1"]
+    assert client.call("events", kinds=["odd"])["events"][0]["data"]["leg"] == "leg-7"
