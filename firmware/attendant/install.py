@@ -64,15 +64,28 @@ class Services:
     mailer: Mailer | None = None
 
     unsubscribe: Any = None
+    clock: Any = None
+    _purge: Any = None
 
     def start(self) -> None:
-        """Publish the schedule state and every message lamp (loop thread, after ``engine.start()``)."""
+        """Publish the schedule state and every message lamp; purge old saved messages now and daily."""
         self.schedule.start()
         self.voicemail.publish_all_mwi()
+        self._daily()
+
+    def _daily(self) -> None:
+        try:
+            self.voicemail.purge_saved()
+        except Exception:  # a bad file must not stop the box
+            log.exception("purging old saved messages failed")
+        if self.clock is not None:
+            self._purge = self.clock.call_later(86400.0, self._daily)
 
     def stop(self) -> None:
         if self.unsubscribe is not None:
             self.unsubscribe()
+        if self._purge is not None:
+            self._purge.cancel()
         self.schedule.stop()
         if self.mailer is not None:
             self.mailer.stop()
@@ -122,7 +135,7 @@ def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, sp
     engine.register_feature(schedule.rules.feature_code or "*28", "schedule_mode")
     log.info("attendant installed: %d menus, %d mailboxes, schedule %s", len(attendant.menus),
              len(voicemail.boxes), schedule.state())
-    services = Services(voicemail, schedule, attendant, directory, router, index, mailer)
+    services = Services(voicemail, schedule, attendant, directory, router, index, mailer, clock=engine.clock)
     services.unsubscribe = engine.bus.subscribe(lambda e: schedule.follow_night(bool(e.data.get("active"))),
                                                 kinds=["night"])
     return services

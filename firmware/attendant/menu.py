@@ -11,7 +11,8 @@ What it is: :class:`Attendant`, whose :meth:`Attendant.menu` is the ``menu`` app
 * dial an extension during any greeting (``dial_by_extension``): a key that could begin an extension number
   waits ``timeouts.inter_digit`` for the next one; a key that is also an option and no further key comes →
   the option;
-* press 0 for the operator in every menu (unless the menu gives 0 another option);
+* press 0 for the operator in every menu (unless the menu gives 0 another option), and * to listen to a
+  mailbox (mailbox number and PIN; unless the menu gives * another option);
 * interrupt any prompt with a key (barge-in);
 * say nothing (``timeout`` seconds after the greeting) or press a wrong key: the ``timeout_prompt`` /
   ``invalid_prompt`` and the menu again, ``retries`` times, then ``on_fail`` (default: the operator).
@@ -143,6 +144,9 @@ class Attendant:
             return await self._option(leg, options[key], stack)
         if key == "0":
             await self._final(leg, "operator")
+            return "done"
+        if key == "*" and "vm_login" in leg.engine.apps:
+            await leg.engine.goto(leg, "vm_login")
             return "done"
         if len(key) > 1 or menu.get("dial_by_extension", True):
             target = self.router.dialled(key) if menu.get("dial_by_extension", True) else None

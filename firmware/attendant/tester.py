@@ -70,7 +70,7 @@ class Report:
 
 def _invalid_key(menu: Mapping[str, Any], extensions: list[str]) -> str | None:
     options = set((menu.get("options") or {}).keys())
-    for key in "987654321#*":
+    for key in "987654321#":
         if key not in options and key != "0" and not any(n.startswith(key) for n in extensions):
             return key
     return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -87,6 +87,7 @@ class Voicemail:
         self.silence_trim = bool(vm.get("silence_trim", True))
         self.max_silence_seconds = float(vm.get("max_silence_seconds", 10))
         self.operator_key = bool(vm.get("operator_key", True))
+        self.delete_saved_after_days = vm.get("delete_saved_after_days")
         self.root = Path(data_dir) / "voicemail"
         self.index = index
         self.clock = clock
@@ -184,6 +185,18 @@ class Voicemail:
         box = self.mailbox(number)
         if box is not None:
             self.update_mwi(box)
+
+    def purge_saved(self) -> int:
+        """Delete saved messages older than ``delete_saved_after_days`` (None: keep for ever)."""
+        if not self.delete_saved_after_days:
+            return 0
+        cutoff = self.clock.wall() - timedelta(days=float(self.delete_saved_after_days))
+        old = [m for box in self.boxes.values() for m in self.messages(box, "saved") if m.received < cutoff]
+        for message in old:
+            self.delete(message)
+        if old:
+            log.info("deleted %d saved message(s) older than %s days", len(old), self.delete_saved_after_days)
+        return len(old)
 
     def update_mwi(self, box: Mailbox) -> None:
         """Message waiting: through ``mwi(mailbox, active)`` (the engine: lamps, stutter tone, VMWI) when

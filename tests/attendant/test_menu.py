@@ -167,3 +167,16 @@ def test_menu_option_to_an_outside_number_is_refused(office_at):
     office.run(3)
     assert office.kinds("security") and "menu-invalid" in office.prompts()
     assert not any(c[0] in ("dial", "seize") for c in office.ports["fxo2"].commands)
+
+
+def test_star_in_the_menu_reaches_voicemail_login(office):
+    office.call_in()
+    office.run(1)
+    office.press("*")
+    office.run(2)
+    assert office.prompts()[-1] == "vm-enter-mailbox"
+    office.press("201#")
+    office.run(1)
+    office.press("480716#")
+    office.run(2)
+    assert "vm-you-have" in office.prompts()

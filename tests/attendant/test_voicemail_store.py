@@ -189,3 +189,18 @@ def test_trim_silence_keeps_margins():
     samples = np.concatenate(silence(2) + speech(1) + silence(2))
     out = trim_silence(samples)
     assert abs(len(out) / 8000 - 1.5) < 0.03
+
+
+def test_saved_messages_older_than_the_limit_are_purged(tmp_path, vclock):
+    index = MessageIndex.open(str(tmp_path / "p.db"), vclock)
+    cfg = dict(CONFIG, voicemail=dict(CONFIG["voicemail"], delete_saved_after_days=30, max_messages=10))
+    vm = Voicemail(cfg, index, tmp_path, vclock)
+    box = vm.mailbox("201")
+    w = vm.new_writer(box)
+    record(w, speech(2))
+    msg = vm.deposit(box, w, 0, None)
+    vm.save(msg)
+    assert vm.purge_saved() == 0
+    vclock.loop.run_until_complete(_sleep(31 * 86400))
+    assert vm.purge_saved() == 1 and vm.counts(box) == {"new": 0, "saved": 0}
+    index.close()
