@@ -135,6 +135,10 @@ class PinGuard:
                                                     f" (lockout {lockouts})")
         return PinCheck(False, locked=True, retry_after=seconds, failures=failures)
 
+    def unknown_mailbox(self, number: str, source: str | None = None) -> None:
+        """A login to a mailbox that does not exist: a security event, no state kept."""
+        self._event("pin_failure", f"unknown:{number[:10]}", source, "login to a mailbox that does not exist")
+
     def _event(self, kind: str, mailbox: str, source: str | None, detail: str) -> None:
         log.warning("security %s mailbox=%s source=%s: %s", kind, mailbox, source or "-", detail)
         self.index.security_event(self.clock.wall(), kind, mailbox, source, detail)

@@ -67,15 +67,18 @@ class Retrieve:
             box = self.vm.mailbox(number)
             if box is not None and number == own and not self.vm.has_pin(box):
                 return box
-            subject = box.number if box is not None else f"unknown-{number}"
             if box is not None and self.vm.guard.locked_for(box.number) > 0:
                 self.vm.guard.check(box.number, "", lambda _p: False, self._source(leg))
                 await leg.play("vm-locked", interruptible=False)
                 return None
             pin = await ask(leg, "vm-enter-pin", 10, timeout=10)
-            verify = self.vm.verify(box) if box is not None else (lambda _p: False)
-            result = self.vm.guard.check(subject, pin, verify, self._source(leg))
-            if result.ok and box is not None:
+            if box is None:           # asked anyway, so a caller cannot tell which mailboxes exist
+                self.vm.guard.unknown_mailbox(number, self._source(leg))
+                await leg.play("vm-login-incorrect", interruptible=False)
+                number = None if not target else number
+                continue
+            result = self.vm.guard.check(box.number, pin, self.vm.verify(box), self._source(leg))
+            if result.ok:
                 return box
             if result.locked:
                 await leg.play("vm-locked", interruptible=False)

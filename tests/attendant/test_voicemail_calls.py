@@ -244,3 +244,19 @@ def test_pin_change_refuses_trivial_pins(office):
     assert "vm-pin-changed" in office.prompts(), " ".join(office.prompts())
     vm = office.services.voicemail
     assert vm.verify(vm.mailbox("201"))("583920") and not vm.verify(vm.mailbox("201"))("480716")
+
+
+def test_login_to_a_mailbox_that_does_not_exist_gives_nothing_away(office):
+    office.call_in()
+    office.run(1)
+    office.press("*")
+    office.run(1)
+    office.press("999#")
+    office.run(1)
+    assert office.prompts()[-1] == "vm-enter-pin"          # the PIN is asked all the same
+    office.press("123456#")
+    office.run(3)
+    assert "vm-login-incorrect" in office.prompts()
+    events = office.services.index.security_events("unknown:999")
+    assert [e["kind"] for e in events] == ["pin_failure"]
+    assert office.store.get("voicemail.pin_state.unknown:999") is None
