@@ -17,6 +17,7 @@ MAX_AUDIO_UPLOAD   bytes accepted for one audio upload or recording (default 20 
 MAX_RESTORE_UPLOAD bytes accepted for a backup archive (default 1 GiB)
 PASSWORD_HASHER    an ``argon2.PasswordHasher`` (tests pass a cheap one; the default is argon2id)
 MENU_TESTER        False: do not run the menu tester beside the menu editor
+CONFIG_CACHE_SECONDS  how long pages reuse the configuration they read (saves always check the revision)
 =================  ==========================================================================
 """
 from __future__ import annotations
@@ -68,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         LOGIN_LIMITER=None,
+        CONFIG_CACHE_SECONDS=1.0,
     )
     if test_config:
         app.config.update(test_config)
@@ -76,9 +78,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = state.secret_key()
     app.extensions["switchboard.state"] = state
-    app.extensions["switchboard.daemon"] = Daemon(_control_client(app))
+    app.extensions["switchboard.daemon"] = Daemon(_control_client(app), app.config["CONFIG_CACHE_SECONDS"])
     app.extensions["switchboard.limiter"] = app.config["LOGIN_LIMITER"] or security.LoginLimiter()
-    app.extensions["switchboard.live"] = LiveFeed(app.extensions["switchboard.daemon"].events)
+    daemon = app.extensions["switchboard.daemon"]
+    app.extensions["switchboard.live"] = LiveFeed(daemon.events, on_event=daemon.forget)
     app.before_request(_upload_limit)  # before CSRF reads the body
     csrf.init_app(app)
     security.install(app)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from typing import Any, Iterator
 
 
@@ -49,9 +50,11 @@ class Refused(DaemonError):
 class Daemon:
     """Shared, thread-safe access to the control API for the web UI."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, cache_seconds: float = 1.0) -> None:
         self.client = client
+        self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, Any]] = {}
 
     def call(self, cmd: str, **args: Any) -> Any:
         """Send one command; returns its result or raises a :class:`DaemonError` subclass."""
@@ -78,14 +81,39 @@ class Daemon:
         return self.client.events()
 
     # -- configuration ---------------------------------------------------------------------------------
-    def config(self) -> tuple[Any, dict]:
-        """(revision, document) of the running configuration; the document is a private copy."""
-        res = self.call("config.get")
+    def config(self, fresh: bool = False) -> tuple[Any, dict]:
+        """(revision, document) of the running configuration; the document is a private copy.
+
+        Pages read it through a short cache (``cache_seconds``); a save always checks the revision on the
+        daemon, and this web UI's own saves and the daemon's ``config`` events clear the cache.
+        """
+        res = None if fresh else self.cached("config.get")
+        if res is None:
+            res = self.call("config.get")
+            self._cache["config.get"] = (time.monotonic(), res)
         return res.get("revision"), copy.deepcopy(res.get("document"))
+
+    def cached(self, key: str, max_age: float | None = None) -> Any:
+        """A value kept by :meth:`remember` if it is younger than ``max_age`` (default ``cache_seconds``)."""
+        hit = self._cache.get(key)
+        age = self.cache_seconds if max_age is None else max_age
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < age else None
+
+    def remember(self, key: str, value: Any) -> Any:
+        self._cache[key] = (time.monotonic(), value)
+        return value
+
+    def forget(self, event: dict | None = None) -> None:
+        """Drop cached answers (after a save, or on a ``config`` event from the daemon)."""
+        if event is None or event.get("event") == "config":
+            self._cache.clear()
 
     def put_config(self, doc: dict, base_revision: Any) -> Any:
         """Save ``doc`` if the configuration is still at ``base_revision``; returns the new revision."""
-        res = self.call("config.put", document=doc, base_revision=str(base_revision))
+        try:
+            res = self.call("config.put", document=doc, base_revision=str(base_revision))
+        finally:
+            self.forget()
         return (res or {}).get("revision")
 
     def validate(self, doc: dict) -> list[tuple[str, str]]:

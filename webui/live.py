@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 class LiveFeed:
     """Follows ``events()`` on a thread; ``wait_for(seq, timeout)`` blocks until an event newer than seq."""
 
-    def __init__(self, events: Callable[[], Iterator[dict]], keep: int = 200) -> None:
+    def __init__(self, events: Callable[[], Iterator[dict]], keep: int = 200,
+                 on_event: Callable[[dict], None] | None = None) -> None:
         self._events = events
+        self._on_event = on_event
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -53,6 +55,8 @@ class LiveFeed:
 
     def publish(self, event: dict) -> None:
         """Record one event and wake the waiters (the thread calls this; tests may too)."""
+        if self._on_event is not None:
+            self._on_event(event)
         with self._cond:
             self.seq += 1
             self.recent.append({"seq": self.seq, **event})

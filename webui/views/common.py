@@ -39,7 +39,7 @@ def save_config(edit: Callable[[dict], list[tuple[str, str]]], success: str) -> 
     sent. Returns (saved, errors). A stale revision gives errors ``[("", STALE_MESSAGE)]``.
     """
     base = form_revision()
-    current_rev, doc = daemon().config()
+    current_rev, doc = daemon().config(fresh=True)
     errors = edit(doc)
     if errors:
         return False, errors

@@ -25,7 +25,9 @@ def index():
     tz = office_tz(doc)
     state = live_state()
     now = parse_time(state["time"], timezone.utc) or datetime.now(timezone.utc)  # the daemon's clock
-    records = daemon().calls(start=_stamp(now - timedelta(days=7)))
+    records = daemon().cached("week-calls", max_age=5.0)
+    if records is None:
+        records = daemon().remember("week-calls", daemon().calls(start=_stamp(now - timedelta(days=7))))
     today = now.astimezone(tz).date()
     calls_today = sum(1 for r in records if (t := parse_time(r.get("started_at"), tz)) and t.date() == today)
     return render_template("dashboard.html", state=state, doc=doc, calls_today=calls_today,

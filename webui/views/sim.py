@@ -32,11 +32,13 @@ def daemon_is_simulated() -> bool:
     """True when the daemon offers the simulated office's commands (only ``run --sim`` registers
     ``sim.*``); asked once per request."""
     if "sim_mode" not in g:
-        try:
-            names = {c.get("name") for c in daemon().call("commands") or []}
-            g.sim_mode = "sim.call_in" in names
-        except DaemonError:
-            g.sim_mode = False
+        names = daemon().cached("commands", max_age=30.0)
+        if names is None:
+            try:
+                names = daemon().remember("commands", {c.get("name") for c in daemon().call("commands") or []})
+            except DaemonError:
+                names = set()
+        g.sim_mode = "sim.call_in" in names
     return g.sim_mode
 
 
