@@ -29,7 +29,8 @@ from firmware import __version__
 from firmware import config as configuration
 from firmware.config import Config
 from firmware.control.client import _check_json
-from firmware.control.fake_office import FakeOffice, tone_wav
+from firmware.control.fake_office import FakeOffice
+from firmware.control.fake_world import tone_wav
 from firmware.control.handlers import ConfigService, register_store_commands
 from firmware.control.registry import EventHub, Registry, control_error, error_fields, register_builtins
 from firmware.control.server import SUBSCRIBE_SCHEMA

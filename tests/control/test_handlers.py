@@ -11,7 +11,7 @@ import yaml
 from drivers.errors import ControlError
 from firmware import config
 from firmware.control import ConfigService, ControlClient, ControlServer, register_store_commands
-from firmware.control.fake_office import tone_wav
+from firmware.control.fake_world import tone_wav
 from firmware.store import Store
 
 
