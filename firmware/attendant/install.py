@@ -111,7 +111,7 @@ def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, sp
     router = Router(config, voicemail)
     attendant = Attendant(config, router, schedule)
     directory = Directory(config, router, voicemail, data / "prompts" / "names")
-    if speak_names:
+    if speak_names and _directory_used(config):
         directory.render_names()
     guard = PinGuard.from_config(index, engine.clock, config.get("security"))
 
@@ -139,6 +139,18 @@ def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, sp
     services.unsubscribe = engine.bus.subscribe(lambda e: schedule.follow_night(bool(e.data.get("active"))),
                                                 kinds=["night"])
     return services
+
+
+def _directory_used(config: Any) -> bool:
+    """Is the directory reachable from any menu or destination (only then are names rendered)?"""
+    for menu in (config.get("menus") or {}).values():
+        if any(str(o.get("action")) == "directory" for o in (menu.get("options") or {}).values()):
+            return True
+        if str(menu.get("on_fail", "")) == "directory":
+            return True
+    dests = list(((config.get("schedule") or {}).get("destinations") or {}).values())
+    dests.append(((config.get("trunks") or {}).get("incoming") or {}).get("answer_destination"))
+    return "directory" in [str(d) for d in dests]
 
 
 def register_control(registry: Any, services: Services) -> None:
