@@ -82,3 +82,15 @@ def test_day_night_feature_code_needs_the_pin(office):
     assert office.services.schedule.state() == "override" and office.engine.night is True
     assert "sched-night-mode" in office.prompts()
     assert [e["kind"] for e in office.services.index.security_events("schedule")] == ["pin_failure"]
+
+
+def test_names_without_a_recording_are_spoken_once(tmp_path):
+    import shutil
+    import pytest
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    cfg = dict(CONFIG, extensions=CONFIG["extensions"][:1])
+    directory = Directory(cfg, Router(cfg), None, tmp_path / "names")
+    assert directory.render_names() == 1
+    assert directory.name_audio(directory.entries[0]) == [tmp_path / "names" / "200.wav"]
+    assert directory.render_names() == 0          # cached until the name changes

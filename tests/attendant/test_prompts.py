@@ -124,3 +124,17 @@ def test_every_spoken_word_is_in_the_catalogue():
     words.update(speech.digits("0123456789*#"))
     words.update(speech.message_counts(2, 1))
     assert words <= set(catalogue), words - set(catalogue)
+
+
+def test_render_step_with_espeak_writes_8khz_and_skips_unchanged(tmp_path):
+    import shutil
+    import wave
+    from firmware.prompts.render import render
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    assert render(["num-7"], engine="espeak", out=tmp_path) == ["num-7"]
+    with wave.open(str(tmp_path / "num-7.wav")) as wav:
+        assert (wav.getframerate(), wav.getsampwidth(), wav.getnchannels()) == (8000, 2, 1)
+    assert render(["num-7"], engine="espeak", out=tmp_path) == []
+    with pytest.raises(KeyError):
+        render(["not-in-catalogue"], engine="espeak", out=tmp_path)
