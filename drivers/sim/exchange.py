@@ -30,7 +30,7 @@ import numpy as np
 
 from drivers.clock import Clock, Timer
 from drivers.fxs import cid_mode
-from drivers.gpio.sim import SimPin
+from drivers.gpio.sim import SimFactory, SimPin
 from drivers.ring import CADENCES, country_cadence
 from drivers.sim.audio import Ear, Mouth, PullChannel
 from drivers.sim.party import OutsideCaller, Party, RemoteParty
@@ -73,6 +73,9 @@ class SimLine:
         self._dtmf: Any = None
         self._digit_timer: Timer | None = None
         self._reversed = False
+        self._loop_closed = False
+        self._bell: SimPin | None = None
+        self.joined_phone: Any = None        # a desk phone joined by the lifeline relay (the box is bypassed)
         relay.when_changed(self._relay_edge)
 
     def __repr__(self) -> str:
@@ -112,13 +115,22 @@ class SimLine:
         name = country_cadence(country)
         hz = 20.0 if country in RING_20HZ else 25.0
         first_group = len(CADENCES[name]) // 2
-        self._signal = RingSignal(self.clock, self.ring_pin, CADENCES[name], hz=hz,
+        if self.joined_phone is not None:
+            self.joined_phone.bell(True)
+        pin = self.ring_pin if self.joined_phone is None else self._bell_pin()
+        self._signal = RingSignal(self.clock, pin, CADENCES[name], hz=hz,
                                   on_burst_end=lambda n: n == first_group and self._after_first_ring())
         standard, when = cid_mode(country)
         if caller.caller_id is not None and when == "before" and self.polarity is not None:
             self._pre_ring_caller_id(standard)
         else:
             self._signal.start()
+
+    def _bell_pin(self) -> SimPin:
+        """While a phone is joined by the lifeline the ring voltage goes to its bell, not to the box's opto."""
+        if self._bell is None:
+            self._bell = SimFactory(self.clock).pin(0, "in", pull="up")  # type: ignore[assignment]
+        return self._bell  # type: ignore[return-value]
 
     def _after_first_ring(self) -> None:
         caller = self.party
@@ -167,6 +179,8 @@ class SimLine:
             self._signal.start()
 
     def _stop_ringing(self) -> None:
+        if self.joined_phone is not None:
+            self.joined_phone.bell(False)
         if self._signal is not None:
             self._signal.stop()
             self._signal = None
@@ -176,6 +190,14 @@ class SimLine:
 
     # -- the office's loop -----------------------------------------------------------------------------------
     def _relay_edge(self, t: float, closed: bool) -> None:
+        if self.joined_phone is None:
+            self.loop_changed(closed)
+
+    def loop_changed(self, closed: bool) -> None:
+        """The loop on the line closed (off-hook) or opened — by the box's relay or a joined phone."""
+        if closed == self._loop_closed:
+            return
+        self._loop_closed = closed
         if closed:
             if self._release_timer is not None:      # back within release_s: a hook flash
                 self._release_timer.cancel()

@@ -11,8 +11,11 @@ What it is: :class:`SimOffice` ``(clock, config)``. From the configuration (``of
 * ``phones`` — ``{"fxs1": SimDeskPhone, ...}``;
 * ``panel`` — :class:`SimPanel`, the real panel driver over sim pins with ``leds`` (name → pattern) and
   ``press(button, hold=0.1)``;
-* ``lifeline`` — the lifeline relay output (``write(level)``); while it is released, desk phone 1 is joined
-  to line 1 and lifting it seizes the line directly, as on the real board.
+* ``lifeline`` — the lifeline relay output (``write(level)``, ``energised``). The simulated relay starts
+  energised-equivalent: nothing is joined until something drives it. Once released (``write(False)``, or the
+  appliance supervisor dropping it), the first desk phone is joined straight to the first line, as on the real
+  board: it rings with the line, lifting it seizes the line, its audio is the line's, and both ports of the box
+  see nothing; energising it again gives both back to the box.
 
 Everything is pulled by the engine's 20 ms media tick (``port.read_frame()`` / ``port.write_frame()``) and
 clock timers; nothing runs on its own. An idle office costs a few function calls per tick.
@@ -22,7 +25,7 @@ What it is not: the engine, or a scenario runner (firmware/scenario drives these
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from drivers.clock import Clock
 from drivers.errors import ConfigError
@@ -31,7 +34,7 @@ from drivers.fxs import FxsPort, build_fxs
 from drivers.gpio.board import REFERENCE_LIFELINE, port_spec
 from drivers.gpio.sim import SimFactory, SimPin
 from drivers.panel import Panel, build_panel
-from drivers.port import Port
+from drivers.port import SILENCE, Port
 from drivers.sim.audio import PullChannel
 from drivers.sim.exchange import Exchange, SimLine
 from drivers.sim.phone import SimDeskPhone
@@ -58,14 +61,44 @@ class SimPanel(Panel):
         return {name: signal.active for name, signal in self.led_lines.items()}
 
 
+class LineWire:
+    """The two-wire path between an FXO port and its line; with the lifeline released it carries a phone instead.
+
+    Audio moves when the FXO port's channel is pulled by the media tick; while a phone is joined to the line,
+    the same pull moves the phone's and the line's audio to each other and the port hears nothing.
+    """
+
+    def __init__(self) -> None:
+        self.line: SimLine | None = None
+        self.joined: SimDeskPhone | None = None
+
+    def to_port(self):  # type: ignore[no-untyped-def]
+        line = self.line
+        assert line is not None
+        phone = self.joined
+        if phone is None:
+            return line._next_frame()
+        said = phone._next_frame()
+        line._office_frame(SILENCE if said is None else said)
+        heard = line._next_frame()
+        phone._port_frame(SILENCE if heard is None else heard)
+        return None
+
+    def from_port(self, frame) -> None:  # type: ignore[no-untyped-def]
+        if self.joined is None and self.line is not None:
+            self.line._office_frame(frame)
+
+
 class LifelineRelay:
     """The lifeline relay coil: ``write(True)`` energises it (normal service), False joins fxs1 to fxo1."""
 
-    def __init__(self, pin: SimPin) -> None:
+    def __init__(self, pin: SimPin, on_change: Callable[[bool], None]) -> None:
         self.pin = pin
+        self.on_change = on_change
 
     def write(self, level: bool) -> None:
         self.pin.set(bool(level))
+        self.on_change(bool(level))
 
     @property
     def energised(self) -> bool:
@@ -94,13 +127,14 @@ class SimOffice:
         self.ports: dict[str, Port] = {}
         self.lines: dict[str, SimLine] = {}
         self.phones: dict[str, SimDeskPhone] = {}
+        self._wires: dict[str, LineWire] = {}
         for entry in doc.get("lines") or []:
             self._add_line(str(entry["port"]))
         for entry in doc.get("phones") or []:
             self._add_phone(str(entry["port"]))
         self.panel: SimPanel = build_panel(clock, self.factory, self.board, cls=SimPanel)  # type: ignore[assignment]
         lifeline_pin = (self.board.get("lifeline") or {}).get("pin", REFERENCE_LIFELINE)
-        self.lifeline = LifelineRelay(self.factory.pin(lifeline_pin, "out"))  # type: ignore[arg-type]
+        self.lifeline = LifelineRelay(self.factory.pin(lifeline_pin, "out"), self._lifeline)  # type: ignore[arg-type]
         log.info("simulated office: %d lines, %d phones (%s)", len(self.lines), len(self.phones), self.country)
 
     def _add_line(self, port: str) -> None:
@@ -108,15 +142,16 @@ class SimOffice:
             log.info("simulated office: line port %s is not an FXO port; not simulated here", port)
             return
         spec = self._pins(port)["pins"]
-        wire: list[SimLine] = []       # the port's channel and the line are the two ends of one wire
-        channel = PullChannel(lambda: wire[0]._next_frame(), lambda f: wire[0]._office_frame(f), name=port)
+        wire = LineWire()               # the port's channel and the line are the two ends of one wire
+        channel = PullChannel(wire.to_port, wire.from_port, name=port)
         fxo = build_fxo(port, self.clock, self.factory, self.board, channel, self.country)
         pins = self.factory.pins
         optional = {role: pins[spec[role]] if spec.get(role) is not None else None for role in ("loop", "polarity")}
         line = SimLine(self.exchange, port, pins[spec["relay"]], pins[spec["ring"]],  # type: ignore[arg-type]
                        optional["loop"], optional["polarity"])  # type: ignore[arg-type]
         line.channel = channel
-        wire.append(line)
+        wire.line = line
+        self._wires[port] = wire
         self.exchange.add_line(line)
         self.lines[port] = line
         self.ports[port] = fxo
@@ -127,7 +162,8 @@ class SimOffice:
             return
         spec = self._pins(port)["pins"]
         phone_ref: list[SimDeskPhone] = []
-        channel = PullChannel(lambda: phone_ref[0]._next_frame(), lambda f: phone_ref[0]._port_frame(f), name=port)
+        channel = PullChannel(lambda: None if phone_ref[0].joined_line else phone_ref[0]._next_frame(),
+                              lambda f: None if phone_ref[0].joined_line else phone_ref[0]._port_frame(f), name=port)
         fxs = build_fxs(port, self.clock, self.factory, self.board, channel, self.country)
         pins = self.factory.pins
         phone = SimDeskPhone(self.clock, port, pins[spec["shk"]], pins[spec["rm"]], pins[spec["fr"]],  # type: ignore[arg-type]
@@ -145,6 +181,32 @@ class SimOffice:
             raise
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"board.ports.{port}: {exc}", [(f"board.ports.{port}", str(exc))]) from exc
+
+    # -- the lifeline relay ------------------------------------------------------------------------------
+    def _lifeline(self, energised: bool) -> None:
+        """Released: the first phone is joined to the first line, the box is out of both; energised: back."""
+        if not self.phones or not self.lines:
+            return
+        phone, port = next(iter(self.phones.values())), next(iter(self.lines))
+        line, wire = self.lines[port], self._wires[port]
+        relay_closed = line.relay.state
+        if not energised and phone.joined_line is None:
+            if relay_closed:
+                line.loop_changed(False)            # the box's loop is cut off the line
+            wire.joined = line.joined_phone = phone
+            phone.joined_line = line
+            phone._loop()
+        elif energised and phone.joined_line is not None:
+            if phone.off_hook:
+                line.loop_changed(False)
+            phone.joined_line = None
+            wire.joined = line.joined_phone = None
+            phone._bell = False
+            phone._loop()
+            if relay_closed:
+                line.loop_changed(True)
+        log.info("lifeline relay %s", "energised: normal service" if energised else
+                 f"released: {phone.port} joined to {port}")
 
     # -- convenience --------------------------------------------------------------------------------------
     def phone(self, port_or_index: str | int) -> SimDeskPhone:

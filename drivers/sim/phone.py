@@ -51,6 +51,8 @@ class SimDeskPhone:
         self._display: Any = None
         self._display_quiet = 0
         self._longest_off = max(CADENCES[country_cadence(country)][1::2]) / 1000
+        self.joined_line: Any = None       # the outside line the lifeline relay joined this phone to
+        self._bell = False
         shk.drive_low()
         rm.when_changed(self._rm_edge)
         fr.when_changed(self._fr_edge)
@@ -78,6 +80,8 @@ class SimDeskPhone:
         """The bell is ringing: RM is up, or fell less than the cadence's longest off time ago."""
         if self.off_hook:
             return False
+        if self.joined_line is not None:
+            return self._bell
         if self.rm.state:
             return True
         return self._rm_fell_at is not None and self.clock.now() - self._rm_fell_at < self._longest_off + 0.3
@@ -106,8 +110,18 @@ class SimDeskPhone:
         self._loop()
 
     def _loop(self) -> None:
-        """SHK shows loop current: off-hook and the loop not interrupted by the SLIC."""
+        """SHK shows loop current: off-hook and the loop not interrupted by the SLIC (or the line, when joined)."""
+        if self.joined_line is not None:
+            self.shk.drive_low()
+            self.joined_line.loop_changed(self.off_hook)
+            return
         self.shk.drive(self.off_hook and not self._loop_open)
+
+    def bell(self, ringing: bool) -> None:
+        """The line's ring voltage on a phone joined straight to the line."""
+        if ringing and not self._bell:
+            self.rings += 1
+        self._bell = ringing
 
     def _ol_edge(self, t: float, open_: bool) -> None:
         self._loop_open = open_
@@ -142,7 +156,10 @@ class SimDeskPhone:
 
     def _pulse_edge(self, make: bool) -> None:
         if self.off_hook:
-            self.shk.drive(make)
+            if self.joined_line is not None:
+                self.joined_line.loop_changed(make)
+            else:
+                self.shk.drive(make)
 
     def press(self, digits: str, on_ms: float = 100, off_ms: float = 100) -> None:
         """Press keys on the keypad (DTMF audio)."""

@@ -146,3 +146,43 @@ def test_the_front_panel_of_the_simulated_box(make_office, run):
     assert office.panel.lit["mwi"] is True
     with pytest.raises(ValueError, match="no button"):
         office.panel.press("reset")
+
+
+def test_lifeline_released_joins_phone_1_to_line_1(make_office, run):
+    office, events, tick = make_office()
+    office.lifeline.write(True)
+    office.lifeline.write(False)               # power cut or a hung daemon
+    phone = office.phones["fxs1"]
+    caller = office.exchange.call_in(caller_id={"number": "5551234", "name": "ALICE"})
+    assert caller.port == "fxo1"
+    run(5.0)
+    assert phone.ringing and phone.caller_id["number"] == "5551234"
+    assert not events.of("fxo1", "ring")               # the box no longer sees line 1
+    phone.lift()
+    run(0.5)
+    assert caller.state == "connected" and not events.of("fxs1", "off_hook")
+    caller.speak(1.0)
+    phone.speak(1.0)
+    run(1.5)
+    assert abs(phone.heard(1.5).astype(int)).max() > 1000
+    assert abs(caller.heard(1.5).astype(int)).max() > 1000
+    phone.hang_up()
+    run(1.5)
+    assert caller.state == "ended"
+    office.lifeline.write(True)                # service is back
+    second = office.exchange.call_in()
+    run(1.0)
+    assert second.port == "fxo1" and events.of("fxo1", "ring")
+
+
+def test_dialling_out_from_the_joined_phone_in_a_power_cut(make_office, run):
+    office, events, tick = make_office()
+    office.lifeline.write(False)
+    office.exchange.remote("911", answer_after=1.0)
+    phone = office.phones["fxs1"]
+    phone.lift()
+    run(1.0)
+    assert phone.hears("dial")
+    phone.dial("911")
+    run(6.0)
+    assert office.exchange.last_dialled("911").state == "connected"
