@@ -74,6 +74,11 @@ class _LineSocket:
             raise ControlError(f"the daemon sent a line that is not JSON: {exc}", "bad_request") from None
 
     def close(self) -> None:
+        """Close; a thread blocked in :meth:`recv` on this socket wakes up (shutdown before close)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:
@@ -204,12 +209,19 @@ class EventStream:
                 return msg
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Events until :meth:`close` (from any thread) ends the stream; ControlError if the daemon goes away."""
         while not self.closed:
-            event = self.next(None)
+            try:
+                event = self.next(None)
+            except ControlError:
+                if self.closed:
+                    return
+                raise
             if event is not None:
                 yield event
 
     def close(self) -> None:
+        """End the stream; safe from another thread (an iterating thread stops)."""
         self.closed = True
         self._conn.close()
 

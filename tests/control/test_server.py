@@ -290,3 +290,41 @@ def test_event_data_that_is_not_json_is_sent_as_text(server, client, loop_thread
         event = stream.next(timeout=5)
     assert event["data"]["leg"] == "leg-7" and event["data"]["ports"] == ["fxo1"]
     assert client.call("events", kinds=["odd"])["events"][0]["data"]["leg"] == "leg-7"
+
+
+def test_closing_a_stream_stops_a_thread_iterating_it(server, client, loop_thread):
+    import threading
+
+    stream = client.events()
+    seen: list[str] = []
+    errors: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            for event in stream:
+                seen.append(event["event"])
+        except BaseException as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    loop_thread.call(server.publish, "line", line="line1", state="ringing")
+    for _ in range(100):
+        if seen:
+            break
+        thread.join(0.02)
+    stream.close()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and errors == [] and seen == ["line"]
+
+
+def test_daemon_going_away_ends_the_stream_with_an_error(loop_thread, sockdir):
+    srv = ControlServer(sockdir / "c.sock", clock=loop_thread.clock)
+    loop_thread.run(srv.start())
+    stream = ControlClient(srv.path).events()
+    loop_thread.run(srv.stop())
+    with pytest.raises(ControlError) as exc:
+        for _ in stream:
+            pass
+    assert exc.value.code == "unavailable"
+    stream.close()
