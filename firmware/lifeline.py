@@ -187,7 +187,7 @@ class Lifeline:
         self._thread.start()
 
     def _watch(self) -> None:
-        period = min(0.25, self.stall_seconds / 8)
+        period = min(0.1, self.stall_seconds / 8)
         while not self._stopping.wait(period):
             try:
                 self.check()

@@ -68,13 +68,19 @@ class Notifier:
         return None if self._watchdog_usec is None else self._watchdog_usec / 2e6
 
     def send(self, **fields: str | int) -> bool:
-        """Send ``KEY=value`` assignments in one datagram; False (and logged once per burst) on failure."""
+        """Send ``KEY=value`` assignments in one datagram; False (logged the first time) when it cannot.
+
+        Never blocks: when the manager's queue is full the message is dropped (a missed ``WATCHDOG=1`` is
+        covered by the next one, half a period later).
+        """
         if self._address is None:
             return False
         payload = "\n".join(f"{k}={v}" for k, v in fields.items()).encode()
         try:
             if self._sock is None:
-                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                # Non-blocking: a manager that is slow to read must never stall the engine loop.
+                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC |
+                                           socket.SOCK_NONBLOCK)
             self._sock.sendto(payload, self._address)
         except OSError as exc:
             self.errors += 1

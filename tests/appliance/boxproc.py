@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,36 +26,61 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class NotifyListener:
-    """Receives sd_notify datagrams like systemd does."""
+    """Receives sd_notify datagrams like systemd does: a thread drains the socket as they come."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(path))
+        self.sock.settimeout(0.1)
         self.messages: list[tuple[float, dict[str, str]]] = []
+        self._cond = threading.Condition()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._drain, name="notify-listener", daemon=True)
+        self._thread.start()
 
-    def poll(self, timeout: float) -> dict[str, str] | None:
-        self.sock.settimeout(max(0.001, timeout))
-        try:
-            data = self.sock.recv(65536).decode()
-        except (socket.timeout, TimeoutError):
-            return None
-        msg = dict(line.split("=", 1) for line in data.split("\n") if "=" in line)
-        self.messages.append((time.monotonic(), msg))
-        return msg
+    def _drain(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                data = self.sock.recv(65536).decode()
+            except (socket.timeout, TimeoutError):
+                continue
+            except OSError:
+                return
+            msg = dict(line.split("=", 1) for line in data.split("\n") if "=" in line)
+            with self._cond:
+                self.messages.append((time.monotonic(), msg))
+                self._cond.notify_all()
 
-    def wait_for(self, key: str, value: str | None = None, timeout: float = 30.0) -> dict[str, str] | None:
+    def clear(self) -> None:
+        with self._cond:
+            self.messages.clear()
+
+    def wait_for(self, key: str, value: str | None = None, timeout: float = 30.0,
+                 after: float = 0.0) -> dict[str, str] | None:
+        """The first message (received after monotonic time ``after``) that sets ``key`` (to ``value``)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = self.poll(deadline - time.monotonic())
-            if msg is not None and key in msg and (value is None or msg[key] == value):
-                return msg
-        return None
+        with self._cond:
+            while True:
+                for t, msg in self.messages:
+                    if t >= after and key in msg and (value is None or msg[key] == value):
+                        return msg
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+
+    def received_at(self, msg: dict[str, str]) -> float:
+        with self._cond:
+            return next(t for t, m in self.messages if m is msg)
 
     def sent(self, key: str) -> list[str]:
-        return [m[key] for _, m in self.messages if key in m]
+        with self._cond:
+            return [m[key] for _, m in self.messages if key in m]
 
     def close(self) -> None:
+        self._stopping.set()
+        self._thread.join(2)
         self.sock.close()
 
 
@@ -100,13 +126,14 @@ class BoxProcess:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, cwd=self.run_dir)
-        self.notify.messages.clear()
+        self.notify.clear()
 
     def wait_ready(self, timeout: float = 60.0) -> float:
         """Seconds from process start to READY=1; AssertionError (with the daemon's log) if it never comes."""
-        if self.notify.wait_for("READY", "1", timeout) is None:
+        msg = self.notify.wait_for("READY", "1", timeout, after=self.started_at)
+        if msg is None:
             raise AssertionError(f"no READY=1 within {timeout} s; exit {self.poll()}; log:\n{self.log()}")
-        return self.notify.messages[-1][0] - self.started_at
+        return self.notify.received_at(msg) - self.started_at
 
     def poll(self) -> int | None:
         return None if self.proc is None else self.proc.poll()
@@ -182,3 +209,31 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def office_config(path: Path, **sections: Any) -> Path:
+    """The example office with ``sections`` merged in (one level deep), written to ``path``."""
+    import yaml
+
+    from firmware import config as configuration
+    doc = yaml.safe_load(configuration.example_text())
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(doc.get(key), dict):
+            doc[key] = {**doc[key], **value}
+        else:
+            doc[key] = value
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def wait_event(stream: Any, kind: str, timeout: float = 30.0, **match: Any) -> dict[str, Any]:
+    """The next event of ``kind`` (whose fields include ``match``) from a control-API event stream."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = stream.next(max(0.01, deadline - time.monotonic()))
+        if event is None:
+            break
+        data = event.get("data") if isinstance(event.get("data"), dict) else event
+        if event.get("event") == kind and all(data.get(k) == v for k, v in match.items()):
+            return event
+    raise AssertionError(f"no {kind} event {match or ''} within {timeout} s")

@@ -99,3 +99,15 @@ def test_recording_fake_keeps_messages():
     assert n.sent("WATCHDOG") == ["1"]
     assert n.last_status == "ready"
     assert n.watchdog_interval() == 2.0
+
+
+def test_a_manager_that_does_not_read_never_blocks_the_sender(listener):
+    """The engine loop sends WATCHDOG=1; a full queue must drop the message, not stall the loop."""
+    import time
+    path, sock = listener
+    n = Notifier({"NOTIFY_SOCKET": path})
+    t0 = time.monotonic()
+    results = [n.watchdog() for _ in range(2000)]
+    assert time.monotonic() - t0 < 2.0
+    assert results[0] is True and results[-1] is False and n.errors > 0
+    n.close()

@@ -65,7 +65,7 @@ def test_a_failing_health_check_counts_as_unhealthy(vclock, caplog):
 def test_problems_reach_systemctl_status(vclock):
     notifier = RecordingNotifier()
     sup = Supervisor(vclock, notifier, tick_seconds=1.0)
-    sup.report("configuration /var/lib/switchboard/office.yaml is corrupt; running on the last good one")
+    sup.report("configuration /var/lib/switchboard/config.yaml is corrupt; running on the last good one")
     sup.ports_up("fxo1")
     assert notifier.is_ready
     assert notifier.last_status.startswith("ready; problem: configuration")

@@ -123,8 +123,8 @@ def test_tmpfiles_snippet_creates_the_directories_and_the_first_config(tmp_path)
     assert (state.stat().st_mode & 0o777, state.stat().st_uid) == (0o750, 990)
     assert (root / "var/lib/switchboard-web").stat().st_uid == 991
     assert (root / "run/switchboard").stat().st_uid == 990
-    assert (state / "office.yaml").read_text() == "schema_version: 1\n"
+    assert (state / "config.yaml").read_text() == "schema_version: 1\n"
     # a second boot keeps the office's own document
-    (state / "office.yaml").write_text("edited\n")
+    (state / "config.yaml").write_text("edited\n")
     subprocess.run(["systemd-tmpfiles", f"--root={root}", "--create", str(conf)], check=True, timeout=60)
-    assert (state / "office.yaml").read_text() == "edited\n"
+    assert (state / "config.yaml").read_text() == "edited\n"
