@@ -204,3 +204,22 @@ def test_saved_messages_older_than_the_limit_are_purged(tmp_path, vclock):
     vclock.loop.run_until_complete(_sleep(31 * 86400))
     assert vm.purge_saved() == 1 and vm.counts(box) == {"new": 0, "saved": 0}
     index.close()
+
+
+def test_a_new_message_is_handed_to_the_mailer_when_the_mailbox_has_an_address(tmp_path, vclock):
+    sent = []
+
+    class Mailer:
+        def send_message(self, box, message, path):
+            sent.append((box.email, message.id, path.exists()))
+
+    cfg = dict(CONFIG, extensions=[dict(CONFIG["extensions"][0], email="sam@example.com"), CONFIG["extensions"][1]])
+    index = MessageIndex.open(str(tmp_path / "m.db"), vclock)
+    vm = Voicemail(cfg, index, tmp_path, vclock, mailer=Mailer())
+    for number in ("201", "202"):
+        box = vm.mailbox(number)
+        w = vm.new_writer(box)
+        record(w, speech(2))
+        vm.deposit(box, w, 0, None)
+    assert sent == [("sam@example.com", 1, True)]
+    index.close()
