@@ -31,7 +31,8 @@ def open_factory(board: Mapping[str, Any], clock: Clock) -> PinFactory:
         from drivers.gpio.sim import SimFactory
         factory: PinFactory = SimFactory(clock)
     else:
-        from drivers.gpio.rpigpio import RpiGpioFactory
+        from drivers.gpio.rpigpio import RpiGpioFactory, select_chip
+        select_chip(board.get("gpio_chip"))
         factory = RpiGpioFactory(clock)
     log.info("GPIO backend: %s (board profile %s)", name, board.get("profile", "reference"))
     return factory

@@ -17,17 +17,51 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from drivers.clock import Clock
-from drivers.errors import BackendUnavailable, HardwareError
+from drivers.errors import BackendUnavailable, ConfigError, HardwareError
 from drivers.gpio.base import Pin, PinFactory
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = ("install python3-rpi-lgpio (Raspberry Pi OS) and run the daemon from a venv made with "
                 "--system-site-packages, or set board.gpio_backend to 'sim' to run without hardware")
+
+
+def select_chip(chip: str | int | None, sysfs: str = "/sys/class/gpio") -> None:
+    """Tell the lgpio shim which gpiochip carries the header (``board.gpio_chip``).
+
+    ``board.gpio_chip`` is a number (``4``), a device name (``gpiochip4``) or a chip label (``pinctrl-rp1``,
+    looked up in sysfs). None leaves the shim's own detection alone (right on current kernels, where the header
+    is gpiochip0 on every model). The shim reads ``RPI_LGPIO_CHIP`` when it is imported, so this runs first.
+    """
+    if chip is None:
+        return
+    text = str(chip).removeprefix("/dev/").removeprefix("gpiochip")
+    if not text.isdigit():
+        text = _chip_by_label(str(chip), sysfs)
+    os.environ["RPI_LGPIO_CHIP"] = text
+    log.info("GPIO chip: gpiochip%s (board.gpio_chip)", text)
+
+
+def _chip_by_label(label: str, sysfs: str) -> str:
+    seen = []
+    for entry in sorted(Path(sysfs).glob("gpiochip*")):
+        try:
+            found = (entry / "label").read_text().strip()
+            device = Path(os.path.realpath(entry / "device")).name
+        except OSError:
+            continue
+        seen.append(found)
+        if found == label and device.removeprefix("gpiochip").isdigit():
+            return device.removeprefix("gpiochip")
+    raise ConfigError(f"board.gpio_chip: no GPIO chip labelled {label!r} on this machine "
+                      f"(found: {', '.join(seen) or 'none'})",
+                      [("board.gpio_chip", f"no chip labelled {label!r}; use a number such as 0")])
 
 
 def load_library(module_name: str = "RPi.GPIO") -> ModuleType:

@@ -75,6 +75,8 @@ class SimLine:
         self._reversed = False
         self._loop_closed = False
         self._bell: SimPin | None = None
+        self.in_use: SimPin | None = None      # the box's line-voltage sensor, when the board has one
+        self.parallel_off_hook = False
         self.joined_phone: Any = None        # a desk phone joined by the lifeline relay (the box is bypassed)
         relay.when_changed(self._relay_edge)
 
@@ -340,6 +342,18 @@ class SimLine:
 
         if self.seized and self.state == "gone":
             self.mouth.play(ToneGenerator(self.exchange.country, "dial").read)
+
+    # -- a second phone on the same pair (an extension socket in the office) ---------------------------------
+    def parallel_lift(self) -> None:
+        """Someone lifts a phone wired in parallel on this line: the line voltage drops below 15 V."""
+        self.parallel_off_hook = True
+        if self.in_use is not None:
+            self.in_use.drive_high()
+
+    def parallel_hang_up(self) -> None:
+        self.parallel_off_hook = False
+        if self.in_use is not None:
+            self.in_use.drive_low()
 
     def snapshot(self) -> dict[str, Any]:
         return {"port": self.port, "state": self.state, "seized": self.seized,

@@ -105,6 +105,19 @@ class LifelineRelay:
         return self.pin.state
 
 
+def _zone(name: Any) -> Any:
+    """The office's time zone (caller-ID dates on the desk phones), or None for the machine's own."""
+    if not name:
+        return None
+    try:
+        import zoneinfo
+
+        return zoneinfo.ZoneInfo(str(name))
+    except (ImportError, ValueError, KeyError) as exc:
+        log.warning("unknown office time zone %r (%s); caller-ID dates use the machine's zone", name, exc)
+        return None
+
+
 def _mapping(config: Any) -> Mapping[str, Any]:
     if isinstance(config, Mapping):
         return config
@@ -121,6 +134,7 @@ class SimOffice:
         doc = _mapping(config)
         self.clock = clock
         self.country = str((doc.get("office") or {}).get("country", "US")).upper()
+        self.tz = _zone((doc.get("office") or {}).get("timezone"))
         self.board = {**(doc.get("board") or {}), "gpio_backend": "sim"}
         self.factory = SimFactory(clock)
         self.exchange = Exchange(clock, self.country)
@@ -146,10 +160,12 @@ class SimOffice:
         channel = PullChannel(wire.to_port, wire.from_port, name=port)
         fxo = build_fxo(port, self.clock, self.factory, self.board, channel, self.country)
         pins = self.factory.pins
-        optional = {role: pins[spec[role]] if spec.get(role) is not None else None for role in ("loop", "polarity")}
+        optional = {role: pins[spec[role]] if spec.get(role) is not None else None
+                    for role in ("loop", "polarity", "in_use")}
         line = SimLine(self.exchange, port, pins[spec["relay"]], pins[spec["ring"]],  # type: ignore[arg-type]
                        optional["loop"], optional["polarity"])  # type: ignore[arg-type]
         line.channel = channel
+        line.in_use = optional["in_use"]  # type: ignore[assignment]
         wire.line = line
         self._wires[port] = wire
         self.exchange.add_line(line)
@@ -164,7 +180,7 @@ class SimOffice:
         phone_ref: list[SimDeskPhone] = []
         channel = PullChannel(lambda: None if phone_ref[0].joined_line else phone_ref[0]._next_frame(),
                               lambda f: None if phone_ref[0].joined_line else phone_ref[0]._port_frame(f), name=port)
-        fxs = build_fxs(port, self.clock, self.factory, self.board, channel, self.country)
+        fxs = build_fxs(port, self.clock, self.factory, self.board, channel, self.country, tz=self.tz)
         pins = self.factory.pins
         phone = SimDeskPhone(self.clock, port, pins[spec["shk"]], pins[spec["rm"]], pins[spec["fr"]],  # type: ignore[arg-type]
                              pins.get(spec["ol"]) if spec.get("ol") is not None else None,  # type: ignore[arg-type]

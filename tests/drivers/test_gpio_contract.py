@@ -204,3 +204,22 @@ def test_importing_the_drivers_touches_no_hardware():
             "assert 'RPi' not in sys.modules and 'RPi.GPIO' not in sys.modules; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_the_header_chip_can_be_named_for_the_lgpio_shim(monkeypatch, tmp_path):
+    from drivers.gpio.rpigpio import select_chip
+
+    monkeypatch.delenv("RPI_LGPIO_CHIP", raising=False)
+    select_chip(None)
+    assert "RPI_LGPIO_CHIP" not in os.environ
+    select_chip("gpiochip4")
+    assert os.environ["RPI_LGPIO_CHIP"] == "4"
+    legacy = tmp_path / "class"                          # /sys/class/gpio/gpiochip571 -> .../gpiochip0
+    (tmp_path / "devices" / "gpiochip0").mkdir(parents=True)
+    (legacy / "gpiochip571").mkdir(parents=True)
+    (legacy / "gpiochip571" / "label").write_text("pinctrl-rp1\n")
+    (legacy / "gpiochip571" / "device").symlink_to(tmp_path / "devices" / "gpiochip0")
+    select_chip("pinctrl-rp1", sysfs=str(legacy))
+    assert os.environ["RPI_LGPIO_CHIP"] == "0"
+    with pytest.raises(ConfigError, match="pinctrl-bcm2835"):
+        select_chip("pinctrl-bcm2835", sysfs=str(legacy))

@@ -187,3 +187,23 @@ def test_caller_id_from_the_exchange_in_the_country_s_way(make_office, run, exam
     run(8.0)
     (cid,) = events.of("fxo1", "caller_id")
     assert cid.data["number"] == "4512345678" and cid.data["standard"] == standard
+
+
+def test_a_phone_lifted_in_parallel_on_the_line_is_reported(make_office, run, example_doc):
+    doc = example_doc()
+    doc["board"]["ports"] = {"fxo1": {"kind": "fxo", "pins": {"relay": 5, "ring": 6, "loop": 13, "polarity": 19,
+                                                              "in_use": 1}}}
+    office, events, tick = make_office(doc)
+    line = office.exchange.lines["fxo1"]
+    line.parallel_lift()
+    run(1.0)
+    line.parallel_hang_up()
+    run(1.0)
+    assert [(e.kind, e.data.get("parallel")) for e in events.of("fxo1")] == [("off_hook", True), ("on_hook", True)]
+
+
+def test_caller_id_date_on_the_desk_phone_is_office_local_time(make_office, run, example_doc):
+    office, events, tick = make_office()       # America/New_York; the virtual wall clock starts 09:00 UTC
+    office.ports["fxs2"].ring("US", {"number": "5551234", "name": "ALICE"})
+    run(4.0)
+    assert office.phones["fxs2"].caller_id["datetime"] == "01050400"
