@@ -87,8 +87,10 @@ def test_web_unit_binds_low_ports_with_one_capability_and_no_devices():
     assert d["AmbientCapabilities"] == ["CAP_NET_BIND_SERVICE"]
     assert d["CapabilityBoundingSet"] == ["CAP_NET_BIND_SERVICE"]
     assert d["PrivateDevices"] == ["yes"] and "DeviceAllow" not in d
-    assert "switchboard" in d["SupplementaryGroups"][0].split(), "reaches the control socket by group"
-    assert "/run/switchboard/control.sock" in d["ExecStart"][0]
+    assert d["Group"] == ["switchboard"], "reaches the control socket and the shared data folder by group"
+    assert "--socket /run/switchboard/control.sock" in d["ExecStart"][0]
+    assert "--data /var/lib/switchboard " in d["ExecStart"][0] and d["ReadWritePaths"] == ["/var/lib/switchboard"]
+    assert d["UMask"] == ["0007"] and directives("switchboard.service")["UMask"] == ["0007"]
 
 
 def test_sysusers_creates_both_users_with_the_device_groups():
@@ -120,8 +122,7 @@ def test_tmpfiles_snippet_creates_the_directories_and_the_first_config(tmp_path)
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     state = root / "var/lib/switchboard"
-    assert (state.stat().st_mode & 0o777, state.stat().st_uid) == (0o750, 990)
-    assert (root / "var/lib/switchboard-web").stat().st_uid == 991
+    assert (state.stat().st_mode & 0o777, state.stat().st_uid) == (0o770, 990)
     assert (root / "run/switchboard").stat().st_uid == 990
     assert (state / "config.yaml").read_text() == "schema_version: 1\n"
     # a second boot keeps the office's own document
