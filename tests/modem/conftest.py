@@ -56,13 +56,14 @@ class Recorder:
         return [e for e in self.events if e.kind == kind]
 
 
-def fast_profile(name: str):
-    """The named profile with short command timeouts so a silent modem is noticed quickly in tests."""
-    return dataclasses.replace(PROFILES[name], command_timeout=0.3, reset_timeout=0.3)
+def fast_profile(name: str, timeout: float):
+    """The named profile with command timeouts of ``timeout`` seconds (short: a silent modem is noticed quickly)."""
+    return dataclasses.replace(PROFILES[name], command_timeout=timeout, reset_timeout=timeout)
 
 
-def make_port(clock, fake: FakeModem, name: str = "modem1", **kw) -> tuple[ModemPort, Recorder]:
-    port = ModemPort(name, clock, fake.device, fast_profile(fake.profile.name), **kw)
+def make_port(clock, fake: FakeModem, name: str = "modem1", timeout: float = 2.0, **kw
+              ) -> tuple[ModemPort, Recorder]:
+    port = ModemPort(name, clock, fake.device, fast_profile(fake.profile.name, timeout), **kw)
     rec = Recorder()
     port.subscribe(rec)
     port.open()

@@ -11,6 +11,7 @@ from .conftest import advance, make_port, pump
 from .test_modem_port import answer, quantized, speech
 
 
+@pytest.mark.slow  # five real command timeouts of 0.4 s
 def test_a_modem_that_stops_answering_is_reset_with_back_off_and_comes_back(vclock, fake):
     attempts: list[float] = []
 
@@ -18,7 +19,7 @@ def test_a_modem_that_stops_answering_is_reset_with_back_off_and_comes_back(vclo
         attempts.append(vclock.now())
         return ModemConnection(*args, **kw)
 
-    port, rec = make_port(vclock, fake, connect=connect, ping_interval=30.0, backoff=(1.0, 4.0))
+    port, rec = make_port(vclock, fake, timeout=0.4, connect=connect, ping_interval=30.0, backoff=(1.0, 4.0))
     try:
         pump(vclock, lambda: port.state == "idle")
         fake.hang()
