@@ -14,10 +14,7 @@ What it is:
 What it is not: the timing harness (when to send relative to ringing and line reversal is the FXS/FXO
 driver's job; the reference timings are in docs/dsp.md).
 
-The FSK demodulator is non-coherent: the signal is mixed down at the mark and space frequencies and each
-product is summed over one bit; ``(mark - space) / (mark + space)`` is a decision signal in -1..1 that does
-not care about level or tilt. A UART finder locks on each start bit's edge and averages the middle of
-each bit, so baud errors of a few percent and 15 dB S/N decode.
+The FSK demodulator and UART framer are in :mod:`drivers.dsp.fsk`.
 """
 from __future__ import annotations
 
@@ -27,6 +24,7 @@ from typing import Iterator, Literal, Sequence
 import numpy as np
 
 from drivers.dsp.dtmf import DtmfDetector
+from drivers.dsp.fsk import BAUD, FSK_MODEMS, FskReceiver
 from drivers.dsp.levels import RATE, amplitude, to_int16
 from drivers.dsp.tones import dtmf as dtmf_audio, tone
 
@@ -36,9 +34,6 @@ __all__ = [
 ]
 
 Standard = Literal["bell202", "v23", "dtmf"]
-FSK_MODEMS: dict[str, tuple[float, float]] = {"bell202": (1200.0, 2200.0), "v23": (1300.0, 2100.0)}
-"""Standard -> (mark = 1 frequency, space = 0 frequency) in Hz."""
-BAUD = 1200.0
 
 SDMF_CALLERID, MDMF_CALLERID, SDMF_MWI, MDMF_MWI = 0x04, 0x80, 0x06, 0x82
 P_DATETIME, P_NUMBER, P_DIALLED, P_NUMBER_ABSENT, P_NAME, P_NAME_ABSENT, P_VISUAL_MWI = (
@@ -225,150 +220,6 @@ def encode_dtmf_cid(number: str | None, form: str = "A..C", absent: str | None =
 
 
 # -------------------------------------------------------------------------------------------- decoder
-class _FskReceiver:
-    """One FSK modem's receiver: decision signal, a bounded buffer, UART and message framing."""
-
-    def __init__(self, standard: str, min_level_dbm0: float) -> None:
-        self.standard = standard
-        mark, space = FSK_MODEMS[standard]
-        self.spb = RATE / BAUD
-        self.win = int(round(self.spb))
-        k = np.arange(self.win)
-        self._mark = np.exp(-2j * np.pi * mark * k / RATE)
-        self._space = np.exp(-2j * np.pi * space * k / RATE)
-        self._own = (mark, space)
-        self._tail = np.zeros(self.win - 1)
-        self._min_pow = (amplitude(min_level_dbm0) * self.win / 2.0) ** 2
-        self._min_energy = amplitude(min_level_dbm0) ** 2 / 8.0      # per sample, with 6 dB to spare
-        self._d = np.zeros(0)
-        self._raw = np.zeros(0)
-        self._d0 = 0                 # absolute sample index of self._d[0]
-        self._since_parse = 0
-
-    def feed(self, x: np.ndarray, t0: int) -> list[tuple[int, bytes | None, float]]:
-        """Demodulate ``x`` (first sample at absolute index ``t0``); return (end sample, message or None
-        for a checksum failure, how much more this modem's tones than the other modem's) tuples."""
-        data = np.concatenate((self._tail, x))
-        self._tail = data[-(self.win - 1):].copy()
-        if not self._d.size and float(np.dot(x, x)) < self._min_energy * x.size:
-            self._d0 = t0 + x.size
-            return []
-        views = np.lib.stride_tricks.sliding_window_view(data, self.win)
-        m = np.abs(views @ self._mark) ** 2
-        s = np.abs(views @ self._space) ** 2
-        total = m + s
-        d = np.where(total > self._min_pow, (m - s) / (total + 1e-9), 0.0)
-        if not self._d.size:
-            self._d0 = t0
-        self._d = np.concatenate((self._d, d))
-        self._raw = np.concatenate((self._raw, x))
-        self._since_parse += x.size
-        if self._since_parse < 0.1 * RATE and self._d.size < 6 * RATE:
-            return []
-        self._since_parse = 0
-        return self._parse()
-
-    def _parse(self) -> list[tuple[int, bytes | None, float]]:
-        out: list[tuple[int, bytes | None, float]] = []
-        keep = None
-        for end, msg, first in _uart_messages(self._d, self.spb):
-            if msg is _PARTIAL:
-                keep = first
-                break
-            out.append((self._d0 + end, msg, self._purity(first, end)))
-        if keep is None:
-            keep = max(0, self._d.size - int(12 * self.spb))
-            if not np.any(self._d[keep:]):
-                keep = self._d.size
-        if self._d.size - keep > 6 * RATE:       # a message cannot be that long: drop the oldest
-            keep = self._d.size - int(3 * RATE)
-        self._d, self._raw = self._d[keep:], self._raw[keep:]
-        self._d0 += keep
-        return out
-
-    def _purity(self, first: int, end: int) -> float:
-        """How much more the mark run before the message sits on this modem's mark frequency than on the
-        other modem's (1200 vs 1300 Hz): auto mode keeps the likelier standard."""
-        lo = max(0, first - int(30 * self.spb))
-        seg = self._raw[lo:max(lo + 1, first - int(self.spb))]
-        t = np.arange(seg.size) / RATE
-        w = np.hanning(seg.size)
-        own = abs(np.dot(seg * w, np.exp(-2j * np.pi * self._own[0] * t)))
-        other = abs(np.dot(seg * w, np.exp(-2j * np.pi * (2500.0 - self._own[0]) * t)))
-        return own / (other + 1e-9)
-
-
-_PARTIAL = b"partial"
-
-
-def _uart_bytes(d: np.ndarray, spb: float) -> Iterator[tuple[int, int | None, int]]:
-    """(end index, byte, start index) per character after >= 10 mark bits; byte None: a framing break;
-    byte -1: the buffer ends inside a character."""
-    n = d.size
-    mark = d > 0
-    need_marks = int(10 * spb)
-    half = max(1, int(spb / 4))
-    i = 0
-    synced = False
-    while i < n:
-        if not synced:
-            nxt = np.flatnonzero(~mark[i:])
-            if nxt.size == 0:
-                return
-            if nxt[0] >= need_marks:
-                synced = True
-                i += int(nxt[0])
-                continue
-            i += int(nxt[0]) + 1
-            rest = np.flatnonzero(mark[i:])
-            if rest.size == 0:
-                return
-            i += int(rest[0])
-            continue
-        centres = i + (np.arange(10) + 0.5) * spb
-        if centres[-1] + half >= n:
-            yield n, -1, i
-            return
-        vals = [float(d[int(c) - half:int(c) + half + 1].mean()) for c in centres]
-        if vals[0] >= 0 or vals[9] <= 0:
-            synced = False
-            yield int(centres[-1]), None, i
-            i += 1
-            continue
-        byte = sum(1 << k for k in range(8) if vals[k + 1] > 0)
-        yield int(centres[-1] + spb / 2), byte, i
-        i = int(centres[9])
-        nxt = np.flatnonzero(~mark[i:])
-        if nxt.size == 0:
-            return
-        i += int(nxt[0])
-
-
-def _uart_messages(d: np.ndarray, spb: float) -> Iterator[tuple[int, bytes | None, int]]:
-    """(end index, message without checksum or None if it failed, first index) per framed message;
-    a message cut by the end of the buffer is yielded last as (.., _PARTIAL, where to resume)."""
-    buf: list[int] = []
-    first = 0
-    for end, byte, start in _uart_bytes(d, spb):
-        if byte == -1:
-            yield end, _PARTIAL, max(0, (first if buf else start) - int(12 * spb))
-            return
-        if byte is None:
-            buf = []
-            continue
-        if not buf:
-            if byte not in _KNOWN_TYPES:
-                continue
-            first = start
-        buf.append(byte)
-        if len(buf) >= 2 and len(buf) == buf[1] + 3:
-            msg = bytes(buf)
-            buf = []
-            yield end, (msg[:-1] if _checksum(msg[:-1]) == msg[-1] else None), first
-    if buf:
-        yield d.size, _PARTIAL, max(0, first - int(12 * spb))
-
-
 class CallerIdDecoder:
     """Streaming caller-ID receiver: ``feed(samples) -> [CallerId]``.
 
@@ -381,7 +232,7 @@ class CallerIdDecoder:
             raise ValueError(f"standard must be bell202, v23, dtmf or auto, got {standard!r}")
         self.standard = standard
         fsk = [s for s in FSK_MODEMS if standard in (s, "auto")]
-        self._fsk = [_FskReceiver(s, min_level_dbm0) for s in fsk]
+        self._fsk = [FskReceiver(s, _KNOWN_TYPES, min_level_dbm0) for s in fsk]
         self._dtmf = DtmfDetector() if standard in ("dtmf", "auto") else None
         self._digits = ""
         self._last_digit_t = 0.0
@@ -397,7 +248,7 @@ class CallerIdDecoder:
         """Analyse ``samples`` (int16, any length); return the caller IDs they complete."""
         x = np.asarray(samples, dtype=np.float64).ravel()
         out: list[CallerId] = []
-        found = [(end, msg, purity, rx.standard) for rx in self._fsk for end, msg, purity in rx.feed(x, self._n)]
+        found = sorted((end, msg, purity, rx.standard) for rx in self._fsk for end, msg, purity in rx.feed(x, self._n))
         for end, msg, purity, standard in found:
             twin = [f for f in found if f[3] != standard and abs(f[0] - end) < RATE // 10 and f[1] == msg]
             if twin and twin[0][2] > purity:
