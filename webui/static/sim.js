@@ -30,6 +30,13 @@
       .then((res) => { status().textContent = res.body.message || ""; refresh(); });
   }
 
+  function callAction(id, what) {
+    const data = new FormData();
+    data.append("csrf_token", window.Switchboard.csrfToken());
+    return window.Switchboard.postForm("/sim/call/" + encodeURIComponent(id) + "/" + what, data)
+      .then((res) => { status().textContent = res.body.message || ""; refresh(); });
+  }
+
   function renderCallers(callers) {
     const box = document.getElementById("callers");
     const keys = box.dataset.keypad.split("");
@@ -52,8 +59,8 @@
         keys.forEach((k) => pad.appendChild(button(k, "key", () => callerAction(c.id, "press", k))));
         div.appendChild(pad);
         div.appendChild(button("Hang up", "hangup", () => callerAction(c.id, "hang-up")));
-        if (c.extension && c.state !== "voicemail") {
-          div.appendChild(button("Send to voicemail", "to-voicemail", () => callerAction(c.id, "voicemail")));
+        if (c.call && c.extension && c.state !== "voicemail") {
+          div.appendChild(button("Send to voicemail", "to-voicemail", () => callAction(c.call, "voicemail")));
         }
         div.appendChild(button("Listen", "listen", (e) => toggleListen(e.target, c.id)));
       }

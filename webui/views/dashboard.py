@@ -66,7 +66,8 @@ def _stamp(t: datetime) -> str:
 def live_state() -> dict:
     """The snapshot reduced to what the dashboard shows: lines, phones, mode, new messages."""
     snap = daemon().snapshot()
-    sched = snap.get("schedule") or {}
+    sched = snap.get("schedule") or {"state": "night" if snap.get("night") else "day",
+                                     "forced": None, "night": bool(snap.get("night"))}
     calls = {c.get("id"): c for c in snap.get("calls", [])}
     return {
         "time": snap.get("time"),
@@ -74,11 +75,21 @@ def live_state() -> dict:
         "state": _state_text(sched),
         "night": bool(sched.get("night", snap.get("night"))),
         "lines": [_port_row(p, calls, p.get("id") or p.get("port")) for p in snap.get("lines", [])],
-        "phones": [_port_row(p, calls, p.get("port")) for p in snap.get("phones", [])],
-        "new_messages": sum(int(b.get("new", 0)) for b in (snap.get("mwi") or {}).values()),
+        "phones": [_port_row(p, calls, p.get("port") or p.get("phone")) for p in snap.get("phones", [])],
+        "new_messages": _new_messages(snap),
         "calls": len(calls),
         "faults": [str(f.get("message", f)) if isinstance(f, dict) else str(f) for f in snap.get("faults", [])],
     }
+
+
+def _new_messages(snap: dict) -> int:
+    """Unheard messages in every mailbox: the snapshot's ``mwi`` or, without it, the voicemail counts."""
+    mwi = snap.get("mwi")
+    if mwi is None:
+        mwi = daemon().cached("vm-counts", max_age=2.0)
+        if mwi is None:
+            mwi = daemon().remember("vm-counts", (daemon().call("voicemail.list", limit=1) or {}).get("counts", {}))
+    return sum(int(b.get("new", 0)) for b in mwi.values())
 
 
 def _state_text(sched: dict) -> str:
@@ -90,7 +101,9 @@ def _state_text(sched: dict) -> str:
 
 def _port_row(p: dict, calls: dict, name: str | None) -> dict:
     call = calls.get(p.get("call")) or {}
-    who = " ".join(str(x) for x in (call.get("caller_name"), call.get("caller_number")) if x)
+    cid = p.get("caller_id") if isinstance(p.get("caller_id"), dict) else {}
+    who = " ".join(str(x) for x in (call.get("caller_name") or cid.get("name"),
+                                    call.get("caller_number") or cid.get("number")) if x)
     if not who and call.get("extension"):
         who = f"extension {call['extension']}"
     label = str(p.get("label", ""))

@@ -61,13 +61,30 @@ def state():
 
 
 def sim_state() -> dict:
+    """Outside callers and desk phones, from the daemon's ``sim`` section or, without one, its calls."""
     snap = daemon().snapshot()
-    callers = [{"id": c.get("id"), "state": c.get("state"), "line": c.get("line"),
-                "caller_id": c.get("caller_number"), "name": c.get("caller_name"), "extension": c.get("extension")}
-               for c in snap.get("calls", []) if c.get("direction") == "in"]
-    phones = [{"port": p.get("port"), "state": (p.get("state") or "").replace("_", " "),
+    calls = [c for c in snap.get("calls", []) if c.get("direction") == "in"]
+    world = snap.get("sim") if isinstance(snap.get("sim"), dict) else None
+    if world is None:
+        callers = [{"id": c.get("id"), "call": c.get("id"), "state": c.get("state"), "line": c.get("line"),
+                    "caller_id": c.get("caller_number"), "name": c.get("caller_name"),
+                    "extension": c.get("extension")} for c in calls]
+    else:
+        callers = [_caller_view(c, snap) for c in world.get("callers", []) if c.get("state") != "ended"]
+    phones = [{"port": p.get("port") or p.get("phone"), "state": (p.get("state") or "").replace("_", " "),
                "extension": p.get("extension")} for p in snap.get("phones", [])]
     return {"callers": callers, "phones": phones}
+
+
+def _caller_view(caller: dict, snap: dict) -> dict:
+    """A simulated caller with the engine call on its line (for the state and "send to voicemail")."""
+    line = next((ln for ln in snap.get("lines", []) if ln.get("port") == caller.get("port")), {})
+    call = next((c for c in snap.get("calls", []) if c.get("id") == line.get("call")), {})
+    cid = caller.get("caller_id") if isinstance(caller.get("caller_id"), dict) else {}
+    return {"id": caller.get("id"), "call": call.get("id"),
+            "state": call.get("state") or caller.get("state"), "line": line.get("id") or caller.get("port"),
+            "caller_id": cid.get("number") or call.get("caller_number"),
+            "name": cid.get("name") or call.get("caller_name"), "extension": call.get("extension")}
 
 
 @bp.post("/call")
@@ -95,9 +112,10 @@ def hang_up(caller: str):
     return _do("sim.hang_up", {"call": caller}, "The caller hung up.")
 
 
-@bp.post("/caller/<caller>/voicemail")
-def to_voicemail(caller: str):
-    return _do("call.to_voicemail", {"call": caller}, "The caller hears the mailbox greeting; hang up to leave the message.")
+@bp.post("/call/<call>/voicemail")
+def to_voicemail(call: str):
+    return _do("call.to_voicemail", {"call": call},
+               "The caller hears the mailbox greeting; hang up to leave the message.")
 
 
 @bp.post("/phone/<port>/<action>")
