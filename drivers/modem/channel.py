@@ -7,6 +7,9 @@ doubles every DLE byte (0x10 → 0x10 0x10) and sends it while the modem is tran
 frame (bounded) and asks the port to switch a half-duplex modem to transmit. After ``idle_frames`` silent
 frames with nothing left to send, it asks to go back to receiving.
 
+Latency: when more than ``high_water`` captured frames wait (the modem's sample clock runs a little faster than
+the engine's), ``read()`` drops the oldest down to ``low_water`` (``skew_drops``).
+
 Formats: ``u8`` (8-bit unsigned linear, 0x80 silence) and ``s16le`` — see :mod:`drivers.modem.profiles`.
 
 What it is not: the AT dialogue (the port does that on its command thread).
@@ -49,12 +52,14 @@ class ModemAudioChannel:
     """Audio of one voice modem line."""
 
     def __init__(self, sample_format: str = "u8", *, depth: int = DEFAULT_DEPTH, dle_double: bool = True,
-                 idle_frames: int = 10) -> None:
+                 idle_frames: int = 10, high_water: int = 6, low_water: int = 3) -> None:
         self.sample_format = sample_format
         self.bytes_per_frame = FRAME_SAMPLES * (2 if sample_format == "s16le" else 1)
         self.dle_double = dle_double
         self.idle_frames = idle_frames
+        self.high_water, self.low_water = high_water, low_water
         self.counters = new_counters()
+        self.counters["skew_drops"] = 0
         self.on_fault: FaultCallback | None = None
         self.sender: Callable[[bytes], None] | None = None  # set while the modem transmits
         self.on_want: Callable[[str], None] | None = None   # "transmit" / "receive" for half duplex
@@ -84,6 +89,10 @@ class ModemAudioChannel:
 
     # -- loop thread ----------------------------------------------------------------------------------
     def read(self) -> np.ndarray:
+        if len(self._capture) > self.high_water:  # the modem's clock ran ahead of the engine's: catch up
+            while len(self._capture) > self.low_water:
+                self._capture.get()
+                self.counters["skew_drops"] += 1
         frame = self._capture.get()
         if frame is None:
             self.counters["underruns"] += 1

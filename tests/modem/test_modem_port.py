@@ -190,3 +190,12 @@ def test_commands_are_refused_while_the_modem_is_missing(vclock, fake):
             port.seize()
     finally:
         port.close()
+
+
+def test_a_modem_clock_running_ahead_never_builds_up_latency():
+    from drivers.modem.channel import ModemAudioChannel
+    ch = ModemAudioChannel("u8")
+    for _ in range(20):  # a burst of 20 frames arrives between two ticks
+        ch.feed(encode(np.full(FRAME_SAMPLES, 256, np.int16), "u8"))
+    ch.read()
+    assert len(ch._capture) == ch.low_water - 1 and ch.counters["skew_drops"] == 20 - ch.low_water

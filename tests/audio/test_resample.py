@@ -1,0 +1,33 @@
+"""The streaming resampler between a codec's 44.1/48 kHz and the ports' 8 kHz."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drivers.audio.resample import Resampler, to_int16
+
+
+@pytest.mark.parametrize("rin, rout", [(48000, 8000), (44100, 8000), (8000, 48000), (8000, 44100), (16000, 8000)])
+@pytest.mark.parametrize("block", [1, 97, 882, 960])
+def test_blocks_of_any_size_give_one_continuous_signal_at_the_exact_ratio(rin, rout, block):
+    x = np.sin(2 * np.pi * 440 * np.arange(rin) / rin).astype(np.float32) * 10000
+    whole = Resampler(rin, rout).process(x)
+    r = Resampler(rin, rout)
+    pieces = np.concatenate([r.process(x[i:i + block]) for i in range(0, len(x), block)])
+    assert abs(len(pieces) - rout) <= 1
+    assert np.allclose(pieces[:len(whole)], whole[:len(pieces)], atol=0.05)
+
+
+def test_nothing_above_4k_folds_into_the_telephone_band():
+    x = (np.sin(2 * np.pi * 5000 * np.arange(48000) / 48000) * 10000).astype(np.float32)
+    y = Resampler(48000, 8000).process(x)[800:]
+    assert y.std() < 10000 * 0.01
+
+
+def test_to_int16_rounds_and_clips():
+    assert to_int16(np.array([1.6, -1.6, 40000.0, -40000.0])).tolist() == [2, -2, 32767, -32768]
+
+
+def test_bad_rates_are_refused():
+    with pytest.raises(ValueError):
+        Resampler(0, 8000)
