@@ -6,7 +6,9 @@ callback runs on the sound system's thread; it only converts samples (resampling
 44.1/48 kHz) and moves 160-sample frames through two bounded lock-free queues. It never touches engine state.
 
 What it is not: a pump or a clock. The engine's media tick calls ``read()``/``write()``; ``read()`` also runs
-the watchdog, so fault detection and reopening follow the injected clock.
+the watchdog, so fault detection and reopening follow the injected clock. ``open()`` starts the stream; a
+channel never opened is opened by its first ``read()``/``write()`` (after the port has set ``on_fault``), and a
+closed one stays closed.
 
 Devices are chosen by **name** (exact, or the one device whose name contains the given text), never by index.
 
@@ -57,7 +59,7 @@ class SoundDeviceChannel:
         self.on_fault = on_fault
         self.counters = new_counters()
         self.counters.update(playback_underruns=0, skew_drops=0, xruns=0, faults=0, reopens=0)
-        self.state = "closed"  # closed | open | faulted
+        self.state = "new"  # new | open | faulted | closed
         self.fault: str | None = None
         self.device_rate: int | None = None
         self._stream: AudioStream | None = None
@@ -188,6 +190,8 @@ class SoundDeviceChannel:
 
     # -- port side (loop thread) ----------------------------------------------------------------------
     def read(self) -> np.ndarray:
+        if self.state == "new":  # a port that never called open(): open on first use
+            self.open()
         self.check()
         excess = len(self._capture) - self.high_water
         if excess > 0:
@@ -203,6 +207,8 @@ class SoundDeviceChannel:
 
     def write(self, frame: np.ndarray) -> None:
         frame = check_frame(frame)
+        if self.state == "new":
+            self.open()
         if self.state != "open":
             return
         self.counters["frames_out"] += 1

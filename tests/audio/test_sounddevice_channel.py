@@ -243,3 +243,16 @@ def test_a_device_index_is_refused_as_a_name(vclock, backend):
     ch = SoundDeviceChannel(vclock, "1", backend=backend, on_fault=faults.append)
     assert not ch.open() and "by name" in faults[0]
     ch.close()
+
+
+def test_a_port_that_never_calls_open_gets_its_stream_on_the_first_tick(vclock, backend, codec):
+    faults = []
+    ch = SoundDeviceChannel(vclock, "line 1", backend=backend)
+    ch.on_fault = faults.append
+    codec.speak(ramp(2))
+    got = []
+    run_ticks(vclock, 0.1, lambda: got.append(ch.read().copy()))
+    assert ch.state == "open" and np.array_equal(strip_leading_silence(np.concatenate(got))[:320], ramp(2))
+    ch.close()
+    run_ticks(vclock, 0.1, ch.read)
+    assert ch.state == "closed" and not faults
