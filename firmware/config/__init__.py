@@ -100,11 +100,15 @@ def save(path: str | os.PathLike[str], doc: Mapping[str, Any], *, check: bool = 
     """Validate and write ``doc`` atomically; returns its revision. A bad document raises ConfigError and
     writes nothing; a failed write raises StorageError and leaves the old file as it was."""
     doc = dict(doc)
+    data = _header(doc).encode("utf-8")
+    if len(data) > yamlio.MAX_DOCUMENT_BYTES:
+        raise ConfigError("not saved: too large", [("document", f"larger than {yamlio.MAX_DOCUMENT_BYTES} bytes "
+                                                                "as YAML; it could not be loaded again")])
     if check:
         errors = validate(doc)
         if errors:
             raise ConfigError(f"not saved: {len(errors)} problem(s)", errors)
-    yamlio.write_atomic(path, _header(doc).encode("utf-8"))
+    yamlio.write_atomic(path, data)
     return revision_of(doc)
 
 

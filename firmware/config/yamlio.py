@@ -24,6 +24,7 @@ MAX_DOCUMENT_BYTES = 1_000_000
 
 
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: ~10x faster
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _StrictLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
@@ -81,7 +82,7 @@ def read(path: str | os.PathLike[str]) -> tuple[Any, bytes]:
 
 def dump(doc: Any) -> str:
     """The document as YAML text, keys in document order, digits strings kept quoted."""
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
+    return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
 
 
 def fsync_dir(directory: str | os.PathLike[str]) -> None:
@@ -96,19 +97,34 @@ def fsync_dir(directory: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def _keep_owner(path: str, owner: tuple[int, int] | None) -> None:
+    """Give the new file the old one's owner (possible when running as root; otherwise it already matches)."""
+    if owner is None or not hasattr(os, "chown"):
+        return
+    st = os.stat(path)
+    if (st.st_uid, st.st_gid) != owner:
+        try:
+            os.chown(path, *owner)
+        except PermissionError:
+            pass
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, rename, fsync dir.
 
     On any failure the temporary file is removed, the old file is untouched and :class:`StorageError` is raised.
-    ``mode`` defaults to the existing file's mode, or 0o640 for a new file.
+    ``mode`` defaults to the existing file's mode, or 0o640 for a new file; the owner and group of an existing
+    file are kept (so a save by root does not lock the daemon's user out of its own configuration).
     """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    if mode is None:
-        try:
-            mode = target.stat().st_mode & 0o777
-        except OSError:
-            mode = 0o640
+    owner: tuple[int, int] | None = None
+    try:
+        st = target.stat()
+        owner = (st.st_uid, st.st_gid)
+        mode = st.st_mode & 0o777 if mode is None else mode
+    except OSError:
+        mode = 0o640 if mode is None else mode
     tmp_name: str | None = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -117,6 +133,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int | None = N
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp_name, mode)
+        _keep_owner(tmp_name, owner)
         os.replace(tmp_name, target)
         tmp_name = None
         fsync_dir(directory)

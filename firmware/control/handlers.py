@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from drivers.errors import ConfigError, StorageError
 from firmware import config as configuration
-from firmware.config import migrations
+from firmware.config import migrations, yamlio
 from firmware.config import Config
 from firmware.control.registry import Registry, control_error
 from firmware.store import DIRECTIONS, DISPOSITIONS, FOLDERS, Store
@@ -113,9 +113,18 @@ class ConfigService:
                                 f"{errors[0][1]}", _errors_detail(errors))
         saved = False
         if self.path is not None:
+            self._guard_disk_edits()
             configuration.save(self.path, document, check=False)   # StorageError -> "storage"; old file intact
             saved = True
-        new = Config(document, self.path)
+        return await self._switch(Config(document, self.path), saved=saved)
+
+    async def reload(self) -> dict[str, Any]:
+        """Load the configuration file again (after an edit by hand); a bad file is refused, the running one stays."""
+        if self.path is None:
+            raise control_error("unavailable", "the running configuration has no file to reload")
+        return await self._switch(configuration.load(self.path), saved=False)
+
+    async def _switch(self, new: Config, saved: bool) -> dict[str, Any]:
         self.config, previous = new, self.config
         self.load_errors = []
         applied, warning = await self._apply(new)
@@ -125,6 +134,28 @@ class ConfigService:
         if warning:
             result["warning"] = warning
         return result
+
+    def _guard_disk_edits(self) -> None:
+        """Refuse to overwrite a valid hand edit made since the file was loaded; keep a copy of a broken one."""
+        assert self.path is not None
+        try:
+            on_disk, raw = yamlio.read(self.path)
+            migrated, _ = migrations.migrate(on_disk)
+            valid = not configuration.validate(migrated)
+            disk_revision = configuration.revision_of(migrated)
+        except ConfigError:
+            if not self.path.exists():
+                return
+            raw, valid, disk_revision = self.path.read_bytes(), False, None
+        if disk_revision == self.config.revision:
+            return
+        if valid:
+            raise control_error("stale", f"{self.path} was edited on disk since the box loaded it; reload it "
+                                "(config.reload) so those edits are not overwritten, then apply your change",
+                                {"revision": self.config.revision, "disk_revision": disk_revision})
+        kept = self.path.with_name(self.path.name + ".rejected")
+        yamlio.write_atomic(kept, raw)
+        log.warning("the configuration file on disk was not valid; kept as %s before saving over it", kept)
 
     async def _apply(self, new: Config) -> tuple[bool, str | None]:
         if self.on_change is None:
@@ -170,6 +201,7 @@ def register_store_commands(registry: Registry, *, store: Store, config_service:
     registry.register("config.schema", cs.schema)
     registry.register("config.validate", cs.validate, schema=CONFIG_VALIDATE_SCHEMA)
     registry.register("config.put", cs.put, schema=CONFIG_PUT_SCHEMA)
+    registry.register("config.reload", cs.reload)
 
     def calllog_query(limit: int = 50, offset: int = 0, **filters: Any) -> dict[str, Any]:
         """Call-log rows (newest first) matching the filters, one page at a time."""

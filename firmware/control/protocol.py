@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MAX_LINE = 4 * 1024 * 1024          # a configuration document or an audio chunk fits comfortably
+MAX_LINE = 2 * 1024 * 1024          # a configuration document (≤ 1 MB as YAML) or an audio chunk fits
 DEFAULT_SOCKET = "/run/switchboard/control.sock"
 SOCKET_ENV = "SWITCHBOARD_SOCKET"
 

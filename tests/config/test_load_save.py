@@ -216,3 +216,11 @@ def test_check_config_via_switchboard_cli(tmp_path: Path, capsys):
     p.write_text("just text", encoding="utf-8")
     assert main(["check-config", str(p)]) == 2
     assert "document: must be a mapping" in capsys.readouterr().err
+
+
+def test_save_refuses_a_document_too_large_to_load_again(tmp_path: Path, office):
+    office["trunks"]["outgoing"]["blocked_prefixes"] = [f"1900{i:05d}" for i in range(120_000)]
+    with pytest.raises(ConfigError) as exc:
+        config.save(tmp_path / "big.yaml", office)
+    assert "larger than" in exc.value.errors[0][1]
+    assert list(tmp_path.iterdir()) == []

@@ -192,3 +192,37 @@ def test_voicemail_commands(daemon, tmp_path):
     with pytest.raises(ControlError) as exc:
         client.call("voicemail.mark", id="one")
     assert exc.value.code == "invalid_args"
+
+
+def test_a_hand_edit_on_disk_is_not_overwritten(daemon, office_path):
+    client, _store, service, applied = daemon
+    base = client.call("config.get")
+    by_hand = yaml.safe_load(office_path.read_text())
+    by_hand["office"]["name"] = "Edited by hand"
+    config.save(office_path, by_hand)
+    mine = copy.deepcopy(base["document"])
+    mine["operator"] = "201"
+    with pytest.raises(ControlError) as exc:
+        client.call("config.put", document=mine, base_revision=base["revision"])
+    assert exc.value.code == "stale" and "config.reload" in str(exc.value)
+    assert yaml.safe_load(office_path.read_text())["office"]["name"] == "Edited by hand"
+    reloaded = client.call("config.reload")
+    assert applied[-1].office_name == "Edited by hand"
+    mine = client.call("config.get")["document"]
+    mine["operator"] = "201"
+    client.call("config.put", document=mine, base_revision=reloaded["revision"])
+    saved = yaml.safe_load(office_path.read_text())
+    assert (saved["office"]["name"], saved["operator"]) == ("Edited by hand", "201")
+
+
+def test_a_broken_file_on_disk_is_kept_before_the_web_page_fixes_it(daemon, office_path):
+    client, *_ = daemon
+    base = client.call("config.get")
+    office_path.write_text("office: [broken\n")
+    with pytest.raises(ControlError) as exc:
+        client.call("config.reload")
+    assert exc.value.code == "invalid" and exc.value.details["errors"][0]["path"].startswith("line")
+    client.call("config.put", document=base["document"], base_revision=base["revision"])
+    assert (office_path.parent / "office.yaml.rejected").read_text() == "office: [broken\n"
+    assert config.load(office_path).revision == base["revision"]
+
