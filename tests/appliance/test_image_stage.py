@@ -13,7 +13,7 @@ from conftest import IMAGE_BUILD, REPO, STAGE
 
 SCRIPTS = sorted(
     [p for p in IMAGE_BUILD.rglob("*.sh")]
-    + [STAGE / "02-system/files/switchboard-data-partition"]
+    + [STAGE / "02-system/files/switchboard-data-partition", STAGE / "02-system/files/switchboard-upgrade"]
 )
 
 
@@ -67,7 +67,6 @@ def fake_previous_stage(root: Path) -> None:
     (root / "boot/firmware/cmdline.txt").write_text(
         "console=serial0,115200 root=PARTUUID=1-02 rootfstype=ext4 fsck.repair=yes rootwait "
         "quiet init=/usr/lib/raspberrypi-sys-mods/firstboot\n")
-    (root / "usr/local/sbin").mkdir(parents=True)
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +137,7 @@ def test_dry_run_makes_root_read_only_with_a_data_partition(staged_root):
     assert "nofail" in data[0][3]
     assert fstab[0].startswith("proc"), "the existing entries stay"
     assert mode(staged_root / "usr/local/sbin/switchboard-data-partition") == 0o755
+    assert mode(staged_root / "usr/local/sbin/switchboard-upgrade") == 0o755
     link = staged_root / "etc/systemd/system/local-fs-pre.target.wants/switchboard-data.service"
     assert link.is_symlink()
     cmdline = (staged_root / "boot/firmware/cmdline.txt").read_text()

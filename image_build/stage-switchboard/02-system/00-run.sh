@@ -31,8 +31,10 @@ fi
 # Read-only root: overlayroot keeps / in RAM; recurse=0 leaves the data partition writable.
 install -m 644 files/overlayroot.conf "${etc}/overlayroot.conf"
 
-# The data partition, created on first boot in the space after the root partition.
+# The data partition, created on first boot in the space after the root partition; upgrades that keep it.
+install -d -m 755 "${ROOTFS_DIR}/usr/local/sbin"
 install -m 755 files/switchboard-data-partition "${ROOTFS_DIR}/usr/local/sbin/switchboard-data-partition"
+install -m 755 files/switchboard-upgrade "${ROOTFS_DIR}/usr/local/sbin/switchboard-upgrade"
 install -m 644 files/switchboard-data.service "${etc}/systemd/system/switchboard-data.service"
 install -d -m 755 "${etc}/systemd/system/local-fs-pre.target.wants"
 ln -sfn /etc/systemd/system/switchboard-data.service \
