@@ -286,11 +286,12 @@ def boot_config(args: Any, data_dir: Path, load: Callable[[Any, Path], tuple[Any
     """``load(args, data_dir)``; if the document is refused, the last good configuration and the problems.
 
     Returns ``(config, path, problems)``. ``path`` stays the office's own document, so the next save (from the
-    web page) replaces the bad one. Raises the original :class:`ConfigError` when there is no last good one.
+    web page) replaces the bad one. Raises the original :class:`ConfigError` when there is no last good one,
+    and a :class:`ConfigError` naming ``board.gpio_backend`` when it is not the backend the unit names.
     """
     try:
         config, path = load(args, data_dir)
-        return config, path, []
+        problems: list[tuple[str, str]] = []
     except ConfigError as exc:
         fallback = last_good_path(data_dir)
         if getattr(args, "sim", False) and not getattr(args, "config", None) or not fallback.exists():
@@ -301,7 +302,9 @@ def boot_config(args: Any, data_dir: Path, load: Callable[[Any, Path], tuple[Any
                   "; ".join(f"{p}: {r}" for p, r in problems), fallback)
         config = configuration.load(fallback)
         path = Path(args.config) if getattr(args, "config", None) else Path(data_dir) / "config.yaml"
-        return config, path, problems
+    if not getattr(args, "sim", False):
+        check_gpio_backend(str((config.get("board") or {}).get("gpio_backend")))
+    return config, path, problems
 
 
 # ------------------------------------------------------------------------------------ the daemon's hooks
@@ -309,8 +312,7 @@ def attach(daemon: Any, problems: list[tuple[str, str]] | None = None,
            environ: Mapping[str, str] | None = None) -> Callable[[], "Supervisor | None"]:
     """Make ``daemon`` (:class:`firmware.daemon.Daemon`) a service: hooks on its start and stop.
 
-    On start (ports open, box built, control API served): the GPIO backend is checked against the unit's;
-    recordings a crash cut short are kept; the lifeline relay is opened and armed; ``READY=1`` is sent with a
+    On start (ports open, box built, control API served): recordings a crash cut short are kept; the lifeline relay is opened and armed; ``READY=1`` is sent with a
     status line; the health tick (every 0.5 s on the loop) feeds the watchdog and the relay while the media tick
     advances; configuration ``problems`` (from :func:`boot_config`) are reported and light the fault lamp;
     otherwise the configuration is remembered as the last good one. On stop: ``STOPPING=1`` and the relay
@@ -338,8 +340,6 @@ def attach(daemon: Any, problems: list[tuple[str, str]] | None = None,
 def _start_service(daemon: Any, notifier: Notifier, problems: list[tuple[str, str]],
                    env: Mapping[str, str]) -> Supervisor:
     board = daemon.config.get("board") or {}
-    if not daemon.sim:
-        check_gpio_backend(str(board.get("gpio_backend")), env)
     box = daemon.box
     _keep_recordings(daemon)
     lifeline = _open_lifeline(daemon, board, env)

@@ -215,3 +215,18 @@ def test_a_corrupt_configuration_without_a_last_good_one_is_refused(tmp_path):
     args = SimpleNamespace(config=str(bad), sim=False)
     with pytest.raises(ConfigError):
         boot_config(args, tmp_path, lambda a, d: (configuration.load(a.config), a.config))
+
+
+def test_boot_refuses_a_board_whose_backend_is_not_the_units(tmp_path, monkeypatch):
+    from firmware import config as configuration
+    from firmware.service import boot_config
+
+    good = tmp_path / "config.yaml"
+    good.write_text(configuration.example_text())  # gpio_backend: sim
+    monkeypatch.setenv("SWITCHBOARD_GPIO_BACKEND", "rpigpio")
+    load = lambda a, d: (configuration.load(a.config), a.config)  # noqa: E731
+    with pytest.raises(ConfigError) as err:
+        boot_config(SimpleNamespace(config=str(good), sim=False), tmp_path, load)
+    assert err.value.errors[0][0] == "board.gpio_backend"
+    # --sim runs the simulated board whatever the unit says
+    boot_config(SimpleNamespace(config=str(good), sim=True), tmp_path, load)
