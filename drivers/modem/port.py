@@ -73,7 +73,8 @@ class _Listener:
         self._hand(self.port._dle, code)
 
     def on_audio(self, data: bytes) -> None:
-        self.port.audio.feed(data)  # thread-safe by design: a lock-free frame queue
+        if not self.silenced:
+            self.port.audio.feed(data)  # thread-safe by design: a lock-free frame queue
 
     def on_garbled(self, raw: bytes) -> None:
         self._hand(self.port._garbled, raw)
