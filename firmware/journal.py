@@ -105,6 +105,21 @@ class JournalHandler(logging.Handler):
         super().close()
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (it may be replaced after set-up)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
 def configure_logging(level: int = logging.INFO, environ: Mapping[str, str] | None = None,
                       stream: TextIO | None = None, socket_path: str = JOURNAL_SOCKET) -> logging.Handler:
     """Send the root logger to journald (when it holds our output) or to ``stream`` as key=value lines."""
@@ -114,7 +129,7 @@ def configure_logging(level: int = logging.INFO, environ: Mapping[str, str] | No
         handler = JournalHandler(socket_path, identifier=env.get("SYSLOG_IDENTIFIER", "switchboard"))
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
-        handler = logging.StreamHandler(stream or sys.stderr)
+        handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
         handler.setFormatter(KeyValueFormatter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_switchboard", False)]:

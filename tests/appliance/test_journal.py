@@ -67,3 +67,18 @@ def test_configure_logging_chooses_journal_only_under_journald(tmp_path):
         h2.close()
         root.setLevel(level)
         server.close()
+
+
+def test_default_stream_follows_a_replaced_stderr(monkeypatch):
+    import sys
+    root = logging.getLogger()
+    level = root.level
+    handler = configure_logging(environ={})
+    try:
+        replaced = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", replaced)
+        logging.getLogger("x").warning("on the new stderr", extra={"port": "fxs2"})
+        assert replaced.getvalue() == 'level=warning logger=x port=fxs2 msg="on the new stderr"\n'
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
