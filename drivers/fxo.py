@@ -31,35 +31,17 @@ import numpy as np
 
 from drivers.audio.base import AudioChannel
 from drivers.clock import Clock, Timer
-from drivers.errors import ConfigError, HardwareError, PortError
-from drivers.fxs import DtmfListener, Outbox
+from drivers.errors import ConfigError, PortError
+from drivers.line_audio import DtmfListener, Outbox, ToneListener, dtmf_audio
 from drivers.gpio.base import PinFactory
 from drivers.gpio.board import Signal, check_options, port_spec, timing
-from drivers.port import FRAME_SECONDS, SILENCE, Port
+from drivers.gpio.port import PinPort
+from drivers.port import FRAME_SECONDS, SILENCE
 from drivers.ring import RingDetector, RingTiming
 
 log = logging.getLogger(__name__)
 
 DIAL_CHARS = frozenset("0123456789*#ABCDabcd,")
-
-
-def dsp_call(name: str, *args: Any, **kwargs: Any) -> Any:
-    """The one place the line drivers reach into drivers.dsp for caller-ID and tone helpers."""
-    if name == "encode_fsk":
-        from drivers.dsp.callerid import CallerId, encode_fsk
-
-        (cid,) = args
-        fields = {k: cid.get(k) for k in ("number", "name", "datetime", "number_absent", "name_absent")}
-        return encode_fsk(CallerId(**fields), **kwargs)
-    if name == "encode_vmwi":
-        from drivers.dsp.callerid import encode_vmwi
-
-        return encode_vmwi(*args, **kwargs)
-    if name == "dtmf":
-        from drivers.dsp.tones import dtmf
-
-        return dtmf(*args, **kwargs)
-    raise ValueError(f"unknown dsp helper {name!r}")
 
 
 @dataclass(frozen=True)
@@ -90,16 +72,17 @@ class FxoTiming:
     tone_batch_frames: int = 10          # frames analysed together by the call-progress detector (200 ms)
 
 
-class FxoPort(Port):
+class FxoPort(PinPort):
     """A phone-company line."""
 
     kind = "fxo"
+    hardware = "the line interface"
 
     def __init__(self, name: str, clock: Clock, relay: Signal, ring: Signal, audio: AudioChannel,
                  country: str = "US", loop: Signal | None = None, polarity: Signal | None = None,
                  in_use: Signal | None = None, timing_: FxoTiming | None = None,
                  ring_timing: RingTiming | None = None) -> None:
-        super().__init__(name, clock)
+        super().__init__(name, clock, (timing_ or FxoTiming()).health_interval_s)
         self.relay, self.ring_in, self.loop, self.polarity, self.in_use = relay, ring, loop, polarity, in_use
         self.audio = audio
         self.country = country.upper()
@@ -107,7 +90,6 @@ class FxoPort(Port):
         self.detector = RingDetector(clock, self._ring_event, ring_timing, self.country, self.timing.ring_opto)
         self.outbox = Outbox()
         self.dtmf = DtmfListener(clock, self._far_digit, self.timing.dsp_batch_frames)
-        self._tone_frames: list[np.ndarray] = []
         self.seized = False
         self.parallel = False
         self.state = "idle"                 # idle | waiting_dial_tone | dialling | up
@@ -128,7 +110,6 @@ class FxoPort(Port):
         self._progress = None
         self._quiet_since: float | None = None
         self._ignore_loop_until = 0.0
-        self._ticks = 0
         self._unsub: list[Callable[[], None]] = []
         self._opened = False
 
@@ -229,7 +210,6 @@ class FxoPort(Port):
         self._dial_ready = incoming
         self._quiet_since = None
         self._progress = self._new_progress()
-        self._tone_frames = []
         self.dtmf.reset()
         if not incoming:
             self._dial_timer = self.clock.call_later(self.timing.dial_tone_timeout_s, self._dial_tone_timeout)
@@ -279,8 +259,7 @@ class FxoPort(Port):
         if not digits:
             return
         t = self.timing
-        self.outbox.push(dsp_call("dtmf", digits, on_ms=t.dtmf_on_ms, off_ms=t.dtmf_off_ms,
-                                  level_dbm0=t.dtmf_level_dbm0))
+        self.outbox.push(dtmf_audio(digits, t.dtmf_on_ms, t.dtmf_off_ms, t.dtmf_level_dbm0))
         self._sending += digits
         if self.state == "waiting_dial_tone":
             self.state = "dialling"
@@ -352,9 +331,7 @@ class FxoPort(Port):
 
     # -- audio ---------------------------------------------------------------------------------------------
     def read_frame(self) -> np.ndarray:
-        self._ticks += 1
-        if self._ticks % max(1, int(self.timing.health_interval_s / FRAME_SECONDS)) == 0:
-            self._check_health()
+        self.tick_health()
         frame = self.audio.read()
         if not self.seized:
             if not self._cid_sent and (self._cid_until or (self.detector.count == 1 and not self.detector.ringing)):
@@ -388,12 +365,7 @@ class FxoPort(Port):
 
     # -- supervision ----------------------------------------------------------------------------------------
     def _new_progress(self) -> Any:
-        try:
-            from drivers.dsp.progress import ProgressDetector
-        except ImportError:
-            log.warning("%s: no call-progress detector available; tone supervision is off", self.name)
-            return None
-        return ProgressDetector(self.country)
+        return ToneListener(self.clock, self.country, self._on_tone, self.timing.tone_batch_frames)
 
     def _supervise(self, frame: np.ndarray) -> None:
         now = self.clock.now()
@@ -405,12 +377,7 @@ class FxoPort(Port):
         else:
             self._quiet_since = None
         if self._progress is not None:
-            self._tone_frames.append(frame)
-            if len(self._tone_frames) >= self.timing.tone_batch_frames:
-                block = np.concatenate(self._tone_frames)
-                self._tone_frames = []
-                for tone in _progress_tones(self._progress, block):
-                    self._on_tone(tone)
+            self._progress.feed(frame)
 
     def _quiet(self, frame: np.ndarray) -> bool:
         peak = self.timing.silence_peak
@@ -432,54 +399,8 @@ class FxoPort(Port):
             self._disconnect(f"{tone}_tone")
 
     # -- faults ------------------------------------------------------------------------------------------------
-    def _drive(self, signal: Signal, active: bool) -> bool:
-        try:
-            signal.set(active)
-            return True
-        except HardwareError as exc:
-            self._hardware_fault(exc)
-            return False
-
-    def _safe_active(self, signal: Signal) -> bool:
-        try:
-            return signal.active
-        except HardwareError as exc:
-            self._hardware_fault(exc)
-            return False
-
-    def _hardware_fault(self, exc: Exception) -> None:
-        if self.fault is None:
-            self.emit("fault", reason=f"the line interface of {self.name} does not respond ({exc}); "
-                                      "check its board")
-
-    def _audio_fault(self, reason: str | None) -> None:
-        if reason is None:
-            if self.fault is not None:
-                self.emit("fault_cleared")
-        elif self.fault is None:
-            self.emit("fault", reason=f"{self.name} audio: {reason}")
-
-    def _check_health(self) -> None:
-        signals = [s for s in (self.relay, self.ring_in, self.loop, self.polarity, self.in_use) if s is not None]
-        try:
-            for signal in signals:
-                signal.pin.state
-        except HardwareError as exc:
-            self._hardware_fault(exc)
-            return
-        if self.fault is not None and self.fault.startswith("the line interface"):
-            self.emit("fault_cleared")
-
-
-def _progress_tones(detector: Any, frame: np.ndarray) -> list[str]:
-    """Names of tones the call-progress detector newly recognised in ``frame``."""
-    out = []
-    for event in detector.feed(frame) or ():
-        kind = getattr(event, "kind", "start")
-        tone = getattr(event, "tone", None) or getattr(event, "name", None)
-        if tone and kind in ("start", "detected", "tone"):
-            out.append(tone)
-    return out
+    def signals(self) -> list[Signal]:
+        return [s for s in (self.relay, self.ring_in, self.loop, self.polarity, self.in_use) if s is not None]
 
 
 def build_fxo(name: str, clock: Clock, factory: PinFactory, board: Mapping[str, Any], audio: AudioChannel,

@@ -25,7 +25,6 @@ read from ``board.ports.fxsN`` (docs/hardware.md).
 from __future__ import annotations
 
 import logging
-from collections import deque
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Callable, Mapping
@@ -34,32 +33,17 @@ import numpy as np
 
 from drivers.audio.base import AudioChannel
 from drivers.clock import Clock, Timer
-from drivers.errors import ConfigError, HardwareError, PortError
+from drivers.errors import ConfigError, PortError
 from drivers.gpio.base import PinFactory
 from drivers.gpio.board import Signal, check_options, port_spec, timing
+from drivers.gpio.port import PinPort
 from drivers.hook import HookMachine, HookTiming
+from drivers.line_audio import DtmfListener, Outbox, caller_id_audio, cid_mode, vmwi_audio
 from drivers.mt8870 import DigitMerger, Mt8870, Mt8870Timing
-from drivers.port import FRAME_SAMPLES, FRAME_SECONDS, SILENCE, Port
-from drivers.ring import CADENCES, COUNTRY_CADENCE, country_cadence
+from drivers.port import SILENCE
+from drivers.ring import CADENCES, COUNTRY_CADENCE, country_cadence, ring_frequency
 
 log = logging.getLogger(__name__)
-
-TWENTY_HZ_COUNTRIES = frozenset({"US", "CA", "MX", "JP", "BR"})
-CID_BEFORE_V23 = frozenset({"GB", "IE"})
-CID_BEFORE_DTMF = frozenset({"DK", "SE", "NL", "FI", "BE", "IS", "IN", "BR"})
-CID_AFTER_V23 = frozenset({"DE", "AT", "CH", "FR", "IT", "ES", "PT", "NO", "PL", "CZ", "GR", "TR", "IL", "ZA",
-                           "AU", "NZ", "HK", "SG", "CN", "LU", "AR"})
-
-
-def cid_mode(country: str) -> tuple[str, str]:
-    """(standard, when) of the caller ID a phone in ``country`` expects: bell202/v23/dtmf, after/before."""
-    country = country.upper()
-    if country in CID_BEFORE_V23:
-        return "v23", "before"
-    if country in CID_BEFORE_DTMF:
-        return "dtmf", "before"
-    return ("v23" if country in CID_AFTER_V23 else "bell202"), "after"
-
 
 @dataclass(frozen=True)
 class FxsTiming:
@@ -86,93 +70,17 @@ def resolve_cadence(cadence: str | None, country: str) -> tuple[str, tuple[int, 
     raise PortError(f"unknown ring cadence {cadence!r}; use a country code or one of {', '.join(CADENCES)}")
 
 
-class Outbox:
-    """Samples a port must send itself (caller ID, VMWI, DTMF), played out one frame per tick."""
-
-    def __init__(self) -> None:
-        self._chunks: deque[np.ndarray] = deque()
-        self._pos = 0
-
-    def push(self, samples: np.ndarray) -> None:
-        if len(samples):
-            self._chunks.append(np.asarray(samples, dtype=np.int16))
-
-    def __bool__(self) -> bool:
-        return bool(self._chunks)
-
-    def clear(self) -> None:
-        self._chunks.clear()
-        self._pos = 0
-
-    def frame(self) -> np.ndarray:
-        """The next 160 samples (zero-padded at the very end)."""
-        out = np.zeros(FRAME_SAMPLES, dtype=np.int16)
-        filled = 0
-        while filled < FRAME_SAMPLES and self._chunks:
-            chunk = self._chunks[0]
-            take = min(FRAME_SAMPLES - filled, len(chunk) - self._pos)
-            out[filled:filled + take] = chunk[self._pos:self._pos + take]
-            filled += take
-            self._pos += take
-            if self._pos >= len(chunk):
-                self._chunks.popleft()
-                self._pos = 0
-        return out
-
-
-class DtmfListener:
-    """Runs the software DTMF detector on captured frames and reports digits in clock time.
-
-    Frames are analysed ``batch`` at a time (100 ms by default): the detector's cost is mostly per call, so
-    batching makes it several times cheaper, and digit timestamps stay sample-exact (only the report waits).
-    """
-
-    def __init__(self, clock: Clock, on_digit: Callable[[str, float, float], None], batch: int = 5) -> None:
-        from drivers.dsp.dtmf import DtmfDetector
-
-        self.clock = clock
-        self.on_digit = on_digit
-        self.batch = max(1, batch)
-        self.detector = DtmfDetector()
-        self._t0: float | None = None
-        self._fed = 0
-        self._pending: list[np.ndarray] = []
-        self._starts: dict[str, float] = {}
-
-    def feed(self, frame: np.ndarray) -> None:
-        now = self.clock.now()
-        expected = None if self._t0 is None else self._t0 + self._fed / 8000 + FRAME_SECONDS
-        if expected is None or abs(now - expected) > 1.5 * FRAME_SECONDS:
-            self.detector.reset()
-            self._t0, self._fed, self._starts, self._pending = now - FRAME_SECONDS, 0, {}, []
-        self._fed += len(frame)
-        self._pending.append(frame)
-        if len(self._pending) < self.batch:
-            return
-        block = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
-        self._pending = []
-        for event in self.detector.feed(block):
-            t = self._t0 + event.t
-            if event.kind == "start":
-                self._starts[event.digit] = t
-            else:
-                self.on_digit(event.digit, self._starts.pop(event.digit, t), t)
-
-    def reset(self) -> None:
-        self._t0 = None
-        self._pending = []
-
-
-class FxsPort(Port):
+class FxsPort(PinPort):
     """A desk phone on a SLIC."""
 
     kind = "fxs"
+    hardware = "the SLIC"
 
     def __init__(self, name: str, clock: Clock, shk: Signal, rm: Signal, fr: Signal, audio: AudioChannel,
                  country: str = "US", ol: Signal | None = None, timing_: FxsTiming | None = None,
                  hook_timing: HookTiming | None = None, mt8870: Mt8870 | None = None,
                  tz: tzinfo | None = None) -> None:
-        super().__init__(name, clock)
+        super().__init__(name, clock, (timing_ or FxsTiming()).health_interval_s)
         self.shk, self.rm, self.fr, self.ol = shk, rm, fr, ol
         self.audio = audio
         self.country = country.upper()
@@ -188,7 +96,7 @@ class FxsPort(Port):
                 raise ConfigError(f"{path} must be one of {', '.join(allowed)}", [(path, f"one of {', '.join(allowed)}")])
         if t.open_loop_method == "relay" and ol is None:
             raise PortError(f"{name}: open_loop_method is relay but the board has no ol pin for this port")
-        self.ring_hz = t.ring_hz or (20.0 if self.country in TWENTY_HZ_COUNTRIES else 25.0)
+        self.ring_hz = t.ring_hz or ring_frequency(self.country)
         self.hook = HookMachine(clock, self._hook_event, hook_timing)
         self.merger = DigitMerger(t.dtmf_source if mt8870 is not None else "software")
         self.mt8870 = mt8870
@@ -203,7 +111,6 @@ class FxsPort(Port):
         self._ring_timers: list[Timer] = []
         self._edge_timer: Timer | None = None
         self._cid: Mapping[str, Any] | None = None
-        self._ticks = 0
         self._opened = False
         self._unsub: list[Callable[[], None]] = []
 
@@ -261,13 +168,6 @@ class FxsPort(Port):
         if self.merger.accept(digit, "dtmf", start, end):
             self.emit("digit", end, digit=digit, source="dtmf", start=start, end=end)
 
-    def _audio_fault(self, reason: str | None) -> None:
-        if reason is None:
-            if self.fault is not None:
-                self.emit("fault_cleared")
-        elif self.fault is None:
-            self.emit("fault", reason=f"{self.name} audio: {reason}")
-
     # -- ringing ---------------------------------------------------------------------------------------
     def ring(self, cadence: str | None = None, caller_id: Mapping[str, Any] | None = None) -> None:
         if self.fault is not None:
@@ -296,11 +196,7 @@ class FxsPort(Port):
 
     def _ring_after_cid(self, caller_id: Mapping[str, Any], standard: str, pattern: list[float]) -> None:
         """ETSI: reverse the line, (alert tone,) caller ID, restore polarity, then ring."""
-        audio = self._cid_audio(caller_id, standard)
-        if standard != "dtmf":
-            from drivers.dsp.callerid import dual_tone_alert
-
-            audio = np.concatenate((dual_tone_alert(), np.zeros(400, dtype=np.int16), audio))
+        audio = self._cid_audio(caller_id, standard, alert=standard != "dtmf")
         now = self.clock.now()
         if not self._drive(self.fr, True):
             return
@@ -362,21 +258,11 @@ class FxsPort(Port):
             self._edge_timer.cancel()
             self._edge_timer = None
 
-    def _drive(self, signal: Signal, active: bool) -> bool:
-        try:
-            signal.set(active)
-            return True
-        except HardwareError as exc:
-            self._hardware_fault(exc)
-            return False
-
-    def _hardware_fault(self, exc: Exception) -> None:
+    def on_hardware_fault(self) -> None:
         if self.ringing:
             self.ringing = False
             self.hook.ringing = False
             self._cancel_ring_timers()
-        if self.fault is None:
-            self.emit("fault", reason=f"the SLIC of {self.name} does not respond ({exc}); check its board")
 
     # -- caller ID and message waiting ------------------------------------------------------------------
     def _send_cid(self) -> None:
@@ -385,17 +271,9 @@ class FxsPort(Port):
             return
         self.outbox.push(self._cid_audio(cid, self.cid_mode[0]))
 
-    def _cid_audio(self, cid: Mapping[str, Any], standard: str) -> np.ndarray:
-        if standard == "dtmf":
-            from drivers.dsp.callerid import encode_dtmf_cid
-
-            number = cid.get("number")
-            digits = number if number and str(number).isdigit() else None
-            return encode_dtmf_cid(digits, absent=None if digits else (cid.get("number_absent") or "O"))
-        from drivers.fxo import dsp_call
-
-        stamp = cid.get("datetime") or self.clock.wall().astimezone(self.tz).strftime("%m%d%H%M")
-        return dsp_call("encode_fsk", {**cid, "datetime": stamp}, standard=standard)
+    def _cid_audio(self, cid: Mapping[str, Any], standard: str, alert: bool = False) -> np.ndarray:
+        stamp = self.clock.wall().astimezone(self.tz).strftime("%m%d%H%M")
+        return caller_id_audio(cid, standard, stamp, alert)
 
     def send_vmwi(self, active: bool) -> None:
         self.vmwi = bool(active)
@@ -403,10 +281,7 @@ class FxsPort(Port):
             self._vmwi_pending = True
             return
         self._vmwi_pending = False
-        from drivers.fxo import dsp_call
-
-        standard = self.cid_mode[0]
-        self.outbox.push(dsp_call("encode_vmwi", bool(active), standard="bell202" if standard == "dtmf" else standard))
+        self.outbox.push(vmwi_audio(bool(active), self.cid_mode[0]))
 
     def _send_pending_vmwi(self) -> None:
         if self._vmwi_pending and self.vmwi is not None and not self.off_hook and not self.ringing:
@@ -425,9 +300,7 @@ class FxsPort(Port):
 
     # -- audio -------------------------------------------------------------------------------------------
     def read_frame(self) -> np.ndarray:
-        self._ticks += 1
-        if self._ticks % max(1, int(self.timing.health_interval_s / FRAME_SECONDS)) == 0:
-            self._check_health()
+        self.tick_health()
         frame = self.audio.read()
         if not self.hook.off_hook:
             return SILENCE
@@ -440,16 +313,8 @@ class FxsPort(Port):
             frame = self.outbox.frame()
         self.audio.write(frame)
 
-    def _check_health(self) -> None:
-        pins = [self.shk, self.rm, self.fr] + ([self.ol] if self.ol is not None else [])
-        try:
-            for signal in pins:
-                signal.pin.state
-        except HardwareError as exc:
-            self._hardware_fault(exc)
-            return
-        if self.fault is not None and self.fault.startswith("the SLIC"):
-            self.emit("fault_cleared")
+    def signals(self) -> list[Signal]:
+        return [self.shk, self.rm, self.fr] + ([self.ol] if self.ol is not None else [])
 
 
 def build_fxs(name: str, clock: Clock, factory: PinFactory, board: Mapping[str, Any], audio: AudioChannel,

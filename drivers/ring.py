@@ -51,6 +51,15 @@ COUNTRY_CADENCE: dict[str, str] = {
 Emit = Callable[..., None]
 
 
+TWENTY_HZ_COUNTRIES = frozenset({"US", "CA", "MX", "JP", "BR"})
+"""Countries that ring at 20 Hz; the rest of the world rings at 25 Hz."""
+
+
+def ring_frequency(country: str) -> float:
+    """The ring frequency of ``country`` in Hz (20 or 25)."""
+    return 20.0 if (country or "US").upper() in TWENTY_HZ_COUNTRIES else 25.0
+
+
 def country_cadence(country: str) -> str:
     """The ring cadence name for an ISO country code (US when unknown)."""
     return COUNTRY_CADENCE.get((country or "US").upper(), "us")

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from drivers.audio.base import new_counters
+from drivers.line_audio import Outbox
 from drivers.port import FRAME_SAMPLES, FRAME_SECONDS, RATE, SILENCE
 
 Source = Callable[[], np.ndarray | None]
@@ -74,42 +75,28 @@ class Mouth:
     """Samples queued to be sent, one frame per tick; ``None`` when there is nothing to say."""
 
     def __init__(self) -> None:
-        self._chunks: deque[np.ndarray] = deque()
-        self._pos = 0
+        self._queue = Outbox()
         self.loop: Callable[[int], np.ndarray] | None = None   # an endless source (a tone generator)
 
     def say(self, samples: np.ndarray) -> None:
-        if len(samples):
-            self._chunks.append(np.asarray(samples, dtype=np.int16))
+        self._queue.push(samples)
 
     def play(self, generator: Callable[[int], np.ndarray] | None) -> None:
         """Play ``generator(n)`` whenever nothing else is queued (None: stop)."""
         self.loop = generator
 
     def clear(self) -> None:
-        self._chunks.clear()
-        self._pos = 0
+        self._queue.clear()
         self.loop = None
 
     @property
     def busy(self) -> bool:
-        return bool(self._chunks)
+        return bool(self._queue)
 
     def next_frame(self) -> np.ndarray | None:
-        if not self._chunks:
-            return self.loop(FRAME_SAMPLES) if self.loop is not None else None
-        out = np.zeros(FRAME_SAMPLES, dtype=np.int16)
-        filled = 0
-        while filled < FRAME_SAMPLES and self._chunks:
-            chunk = self._chunks[0]
-            take = min(FRAME_SAMPLES - filled, len(chunk) - self._pos)
-            out[filled:filled + take] = chunk[self._pos:self._pos + take]
-            filled += take
-            self._pos += take
-            if self._pos >= len(chunk):
-                self._chunks.popleft()
-                self._pos = 0
-        return out
+        if self._queue:
+            return self._queue.frame()
+        return self.loop(FRAME_SAMPLES) if self.loop is not None else None
 
 
 class Ear:

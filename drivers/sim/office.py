@@ -36,7 +36,8 @@ from drivers.gpio.sim import SimFactory, SimPin
 from drivers.panel import Panel, build_panel
 from drivers.port import SILENCE, Port
 from drivers.sim.audio import PullChannel
-from drivers.sim.exchange import Exchange, SimLine
+from drivers.sim.exchange import Exchange
+from drivers.sim.line import SimLine
 from drivers.sim.phone import SimDeskPhone
 
 log = logging.getLogger(__name__)
