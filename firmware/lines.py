@@ -145,7 +145,21 @@ class LineHunter:
             return
         self.engine.bus.publish("missed", line=line.id, port=line.port.name, caller_id=line.caller_id,
                                 rings=line.rings)
+        self._log_missed(line)
         self._reset(line, "idle")
+
+    def _log_missed(self, line: Line) -> None:
+        log_call = getattr(self.engine.store, "log_call", None)
+        if log_call is None:
+            return
+        cid = line.caller_id or {}
+        try:
+            log_call({"call": self.engine.new_id("missed"), "started": self.engine.clock.wall().timestamp(),
+                      "seconds": 0, "direction": "in", "port": line.port.name, "line": line.id,
+                      "caller_number": cid.get("number"), "caller_name": cid.get("name"),
+                      "disposition": "missed", "legs": []})
+        except Exception:
+            log.exception("writing the missed call of %s failed", line.id)
 
     def _on_disconnect(self, line: Line, event: PortEvent) -> None:
         if line.leg is not None:

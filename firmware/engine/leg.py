@@ -308,6 +308,8 @@ class Leg:
         silence = None if silence_seconds is None else max(1, int(round(silence_seconds / FRAME_SECONDS)))
         rec = _Recording(sink, max_frames, silence, done)
         self.recording = rec
+        if self.call is not None and self.call.disposition is None and self.bridge is None:
+            self.call.disposition = "voicemail"
         self.engine.bus.publish("record_start", leg=self.id)
         try:
             while not done.done():

@@ -182,6 +182,9 @@ class DeskPhones:
                                 "name": (phone.extension or {}).get("name")},
                                 call=caller.call, extension=phone.number)
         phone.leg = callee
+        if caller.hung_up:  # the caller gave up just as the phone was lifted
+            engine.hangup_leg(callee, "far_end_hung_up")
+            raise LegHungUp(caller)
         engine.bus.publish("dial_result", leg=caller.id, extension=str(number), result="answered")
         engine.bridge(caller, callee)
         await engine.wait_any_gone(caller, callee)

@@ -295,3 +295,35 @@ def test_calls_are_written_to_the_store(vclock, tmp_path):
     assert rows[0]["direction"] == "internal" and rows[0]["disposition"] == "abandoned"
     o.stop()
     store.close()
+
+
+def test_missed_call_is_logged(vclock, tmp_path):
+    from firmware.store import Store
+    store = Store.for_clock(tmp_path / "sb.db", vclock)
+    o = Office(vclock)
+    o.engine.store = store
+    o.start()
+    o.emit("fxo2", "ring", count=1)
+    o.emit("fxo2", "ring_end", count=1)
+    o.emit("fxo2", "ring_abandoned")
+    rows, total = store.query_calls()
+    assert total == 1 and rows[0]["disposition"] == "missed" and rows[0]["line"] == "line2"
+    o.stop()
+    store.close()
+
+
+def test_three_legs_join_in_a_mixer(office):
+    from firmware.engine.bridge import Mixer
+    legs = [office.engine.new_leg(office.ports[p], "internal") for p in ("fxs1", "fxs2", "fxs3")]
+    mixer = office.engine.bridge(*legs)
+    assert isinstance(mixer, Mixer)
+    import numpy as np
+    office.ports["fxs1"].captured.extend([np.full(160, 100, dtype=np.int16)] * 5)
+    office.ports["fxs2"].captured.extend([np.full(160, 10, dtype=np.int16)] * 5)
+    office.ports["fxs3"].keep_written = True
+    office.run(0.05)
+    assert office.ports["fxs3"].written[0][0] == 110
+    office.engine.hangup_leg(legs[0], "test")
+    assert len(mixer.legs) == 2 and mixer in office.engine.bridges
+    office.engine.hangup_leg(legs[1], "test")
+    assert mixer not in office.engine.bridges

@@ -97,6 +97,11 @@ def test_caller_hangs_up_while_recording_keeps_the_message(simulate, tmp_path):
     assert r.code == 0, r.failure
     saved = r.events("recording_saved")[0]
     assert 3.5 < saved["seconds"] < 6.0   # the busy tone after the hang-up is not part of the message
+    from firmware.store import Store
+    store = Store(tmp_path / "data" / "switchboard.db")
+    rows, total = store.query_calls()
+    store.close()
+    assert total == 1 and rows[0]["disposition"] == "voicemail" and rows[0]["caller_number"] == "5551234"
     wavs = list((tmp_path / "data").rglob("*.wav"))
     assert any("203" in str(p) for p in wavs)
     assert not list((tmp_path / "data").rglob("*.part"))
