@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 class SimPanel(Panel):
     """The real front-panel driver, plus the verbs a person at the box has."""
 
-    def press(self, button: str, hold: float = 0.1) -> None:
-        """Press ``button`` now and let go after ``hold`` seconds."""
+    def press(self, button: str, hold: float = 0.1) -> float:
+        """Press ``button`` now and let go after ``hold`` seconds (returned)."""
         if button not in self.button_lines:
             raise ValueError(f"the panel has no button {button!r}; it has {', '.join(self.button_lines)}")
         signal = self.button_lines[button]
@@ -55,6 +55,7 @@ class SimPanel(Panel):
         assert isinstance(pin, SimPin)
         pin.drive(not signal.active_low)
         self.clock.call_later(hold, pin.drive, signal.active_low)
+        return hold
 
     @property
     def lit(self) -> dict[str, bool]:

@@ -1,7 +1,7 @@
 """People outside the office in the simulation: the caller on a line, and the party the office dials.
 
 What it is: :class:`Party` — ``state`` (``ringing``, ``connected``, ``busy``, ``ended``), ``press(digits)`` (real
-DTMF audio), ``speak(seconds)``, ``hang_up(how)``, ``heard(seconds)``, ``hears(tone)``. :class:`OutsideCaller`
+DTMF audio), ``speak(seconds)`` (both return the seconds they take), ``hang_up(how)``, ``heard(seconds)``, ``hears(tone)``. :class:`OutsideCaller`
 rings in through the exchange; :class:`RemoteParty` is who the office reaches when it dials out. Their audio
 moves only when the office's media tick pulls it (see :mod:`drivers.sim.audio`).
 
@@ -46,23 +46,24 @@ class Party:
         return self.line.port if self.line is not None else None
 
     # -- what the person does --------------------------------------------------------------------------
-    def press(self, digits: str, on_ms: float = 100, off_ms: float = 100) -> None:
-        """Press keys: real DTMF audio down the line."""
+    def press(self, digits: str, on_ms: float = 100, off_ms: float = 100) -> float:
+        """Press keys: real DTMF audio down the line. Returns the seconds the key presses take."""
         from drivers.dsp.tones import dtmf
 
         self._need_connected("press keys")
-        self.mouth.say(dtmf(digits, on_ms=on_ms, off_ms=off_ms))
+        return self.send(dtmf(digits, on_ms=on_ms, off_ms=off_ms))
 
-    def speak(self, seconds: float) -> None:
-        """Talk for ``seconds``."""
+    def speak(self, seconds: float) -> float:
+        """Talk for ``seconds`` (returned)."""
         self._need_connected("speak")
         self._said += 1
-        self.mouth.say(speech(seconds, seed=self._said))
+        return self.send(speech(seconds, seed=self._said))
 
-    def send(self, samples: np.ndarray) -> None:
-        """Send arbitrary int16 audio (a fax tone, music ...)."""
+    def send(self, samples: np.ndarray) -> float:
+        """Send arbitrary int16 audio (a fax tone, music ...); returns its length in seconds."""
         self._need_connected("send audio")
         self.mouth.say(np.asarray(samples, dtype=np.int16))
+        return len(samples) / 8000
 
     def hang_up(self, how: str = "loop_drop") -> None:
         """Hang up; a connected line shows it as a loop-current drop or as busy tone from the exchange."""

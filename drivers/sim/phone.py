@@ -7,7 +7,7 @@ interrupts the loop as the circuit would, tone dialling is DTMF audio, pulse dia
 the caller-ID and message-waiting FSK the port sends while the phone is on-hook.
 
 Verbs: ``lift()``, ``hang_up()``, ``dial(digits, mode="tone"|"pulse")``, ``flash(ms=600)``, ``speak(seconds)``,
-``press(digits)`` (alias of tone dialling). State: ``off_hook``, ``ringing``, ``rings`` (bursts heard),
+``press(digits)`` (alias of tone dialling); the last four return the seconds they take. State: ``off_hook``, ``ringing``, ``rings`` (bursts heard),
 ``caller_id`` (the display), ``mwi`` (the lamp), ``heard(seconds)``, ``hears(tone)``.
 
 What it is not: the FXS driver (that is the real :class:`~drivers.fxs.FxsPort` on the other side of the pins).
@@ -127,22 +127,25 @@ class SimDeskPhone:
         self._loop_open = open_
         self._loop()
 
-    def flash(self, ms: float = 600) -> None:
-        """Press the recall (flash) button: the loop opens for ``ms``."""
+    def flash(self, ms: float = 600) -> float:
+        """Press the recall (flash) button: the loop opens for ``ms``. Returns the seconds it takes."""
         self._need_off_hook("flash")
-        self.shk.drive_low()
+        if self.joined_line is not None:
+            self.joined_line.loop_changed(False)
+        else:
+            self.shk.drive_low()
         self.clock.call_later(ms / 1000, self._loop)
+        return ms / 1000
 
     # -- dialling and talking ------------------------------------------------------------------------------
     def dial(self, digits: str, mode: str = "tone", pps: float = 10.0, break_ratio: float = 0.6,
-             interdigit_s: float = 0.7) -> None:
-        """Dial ``digits`` by keypad tones or by rotary pulses."""
+             interdigit_s: float = 0.7) -> float:
+        """Dial ``digits`` by keypad tones or by rotary pulses. Returns the seconds until dialling is over."""
         if mode not in DIAL_MODES:
             raise ValueError(f"dial mode must be one of {DIAL_MODES}, got {mode!r}")
         self._need_off_hook("dial")
         if mode == "tone":
-            self.press(digits)
-            return
+            return self.press(digits)
         if not digits.isdigit():
             raise ValueError(f"a rotary dial has only 0-9, got {digits!r}")
         t = max(self.clock.now(), self._pulse_until) + 0.05
@@ -153,6 +156,7 @@ class SimDeskPhone:
                 self.clock.call_at(t + k * period + period * break_ratio, self._pulse_edge, True)
             t += (10 if digit == "0" else int(digit)) * period + interdigit_s
         self._pulse_until = t
+        return t - self.clock.now()
 
     def _pulse_edge(self, make: bool) -> None:
         if self.off_hook:
@@ -161,17 +165,21 @@ class SimDeskPhone:
             else:
                 self.shk.drive(make)
 
-    def press(self, digits: str, on_ms: float = 100, off_ms: float = 100) -> None:
-        """Press keys on the keypad (DTMF audio)."""
+    def press(self, digits: str, on_ms: float = 100, off_ms: float = 100) -> float:
+        """Press keys on the keypad (DTMF audio). Returns the seconds the presses take."""
         from drivers.dsp.tones import dtmf
 
         self._need_off_hook("press keys")
-        self.mouth.say(dtmf(digits, on_ms=on_ms, off_ms=off_ms))
+        audio = dtmf(digits, on_ms=on_ms, off_ms=off_ms)
+        self.mouth.say(audio)
+        return len(audio) / 8000
 
-    def speak(self, seconds: float) -> None:
+    def speak(self, seconds: float) -> float:
+        """Talk into the handset for ``seconds`` (returned)."""
         self._need_off_hook("speak")
         self._said += 1
         self.mouth.say(speech(seconds, seed=100 + self._said))
+        return seconds
 
     def _need_off_hook(self, what: str) -> None:
         if not self.off_hook:

@@ -186,3 +186,18 @@ def test_dialling_out_from_the_joined_phone_in_a_power_cut(make_office, run):
     phone.dial("911")
     run(6.0)
     assert office.exchange.last_dialled("911").state == "connected"
+
+
+def test_verbs_say_how_long_they_take(make_office, run):
+    office, events, tick = make_office()
+    phone = office.phones["fxs2"]
+    phone.lift()
+    run(0.2)
+    assert phone.dial("12", mode="tone") == pytest.approx(0.4)
+    run(0.5)
+    took = phone.dial("20", mode="pulse")
+    assert took == pytest.approx(0.05 + 0.2 + 0.7 + 1.0 + 0.7)
+    run(took)
+    assert [e.data["digit"] for e in events.of("fxs2", "digit")] == ["1", "2", "2", "0"]
+    assert phone.flash(500) == 0.5 and phone.speak(2.0) == 2.0
+    assert office.panel.press("daynight", hold=0.3) == 0.3
