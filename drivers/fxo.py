@@ -52,7 +52,8 @@ class FxoTiming:
     dial_tone_timeout_s: float = 3.0
     dtmf_on_ms: float = 100.0
     dtmf_off_ms: float = 100.0
-    dtmf_level_dbm0: float = -8.0
+    dtmf_level_dbm0: float = -8.0        # the low (row) tone; the high tone is dtmf_twist_db above it
+    dtmf_twist_db: float = 2.0
     seize_settle_ms: float = 300.0
     loop_drop_ms: float = 200.0
     polarity_debounce_ms: float = 64.0
@@ -259,7 +260,7 @@ class FxoPort(PinPort):
         if not digits:
             return
         t = self.timing
-        self.outbox.push(dtmf_audio(digits, t.dtmf_on_ms, t.dtmf_off_ms, t.dtmf_level_dbm0))
+        self.outbox.push(dtmf_audio(digits, t.dtmf_on_ms, t.dtmf_off_ms, t.dtmf_level_dbm0, t.dtmf_twist_db))
         self._sending += digits
         if self.state == "waiting_dial_tone":
             self.state = "dialling"

@@ -249,6 +249,8 @@ class FxsPort(PinPort):
         if was:
             self._drive(self.rm, False)
             self._drive(self.fr, False)
+            if self._vmwi_pending and not self.off_hook:
+                self.clock.call_later(1.0, self._send_pending_vmwi)
 
     def _cancel_ring_timers(self) -> None:
         for timer in self._ring_timers:

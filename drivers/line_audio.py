@@ -63,10 +63,11 @@ def vmwi_audio(active: bool, standard: str) -> np.ndarray:
     return encode_vmwi(bool(active), standard="bell202" if standard == "dtmf" else standard)
 
 
-def dtmf_audio(digits: str, on_ms: float, off_ms: float, level_dbm0: float) -> np.ndarray:
+def dtmf_audio(digits: str, on_ms: float, off_ms: float, level_dbm0: float, twist_db: float = 0.0) -> np.ndarray:
+    """Digits to send on a line (',' is a 500 ms pause); ``twist_db`` lifts the high tone."""
     from drivers.dsp.tones import dtmf
 
-    return dtmf(digits, on_ms=on_ms, off_ms=off_ms, level_dbm0=level_dbm0)
+    return dtmf(digits, on_ms=on_ms, off_ms=off_ms, level_dbm0=level_dbm0, twist_db=twist_db)
 
 
 class Outbox:

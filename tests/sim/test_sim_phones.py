@@ -201,3 +201,16 @@ def test_verbs_say_how_long_they_take(make_office, run):
     assert [e.data["digit"] for e in events.of("fxs2", "digit")] == ["1", "2", "2", "0"]
     assert phone.flash(500) == 0.5 and phone.speak(2.0) == 2.0
     assert office.panel.press("daynight", hold=0.3) == 0.3
+
+
+def test_message_waiting_set_while_ringing_is_sent_when_the_ringing_stops(make_office, run):
+    office, events, tick = make_office()
+    port, phone = office.ports["fxs3"], office.phones["fxs3"]
+    port.ring("US")
+    run(1.0)
+    port.send_vmwi(True)
+    run(1.0)
+    assert phone.mwi is None
+    port.stop_ring()
+    run(2.5)
+    assert phone.mwi is True
