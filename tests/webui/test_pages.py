@@ -171,6 +171,8 @@ def test_simulated_call_from_the_panel_ends_in_a_mailbox(logged_in, fake):
     state = logged_in.get("/sim/state").get_json()
     assert state["callers"][0]["extension"] == "201"
     assert post(logged_in, f"/sim/call/{call}/voicemail", headers=hdr).status_code == 200
+    assert post(logged_in, f"/sim/caller/{call}/speak", headers=hdr).status_code == 200
+    assert commands(fake, "sim.speak")[-1] == {"call": call, "seconds": 3}
     assert post(logged_in, f"/sim/caller/{call}/hang-up", headers=hdr).status_code == 200
     boxes = [m["mailbox"] for m in fake.call("voicemail.list", mailbox="201")["messages"]]
     assert len(boxes) == 2      # the seeded one and the one just left

@@ -58,6 +58,7 @@
         pad.className = "keypad";
         keys.forEach((k) => pad.appendChild(button(k, "key", () => callerAction(c.id, "press", k))));
         div.appendChild(pad);
+        div.appendChild(button("Speak 3 s", "speak", () => callerAction(c.id, "speak")));
         div.appendChild(button("Hang up", "hangup", () => callerAction(c.id, "hang-up")));
         if (c.call && c.extension && c.state !== "voicemail") {
           div.appendChild(button("Send to voicemail", "to-voicemail", () => callAction(c.call, "voicemail")));

@@ -112,6 +112,11 @@ def hang_up(caller: str):
     return _do("sim.hang_up", {"call": caller}, "The caller hung up.")
 
 
+@bp.post("/caller/<caller>/speak")
+def speak(caller: str):
+    return _do("sim.speak", {"call": caller, "seconds": 3}, "The caller speaks for 3 seconds.")
+
+
 @bp.post("/call/<call>/voicemail")
 def to_voicemail(call: str):
     return _do("call.to_voicemail", {"call": call},
