@@ -101,6 +101,7 @@ class Daemon:
         self.box.start()
         await self._serve_control()
         self._schedule_tick()
+        self.box.engine.media.reset_stats()   # misses are counted from here on: start-up work is not a call
         self.ready = True
         for hook in self.on_start:
             hook(self)

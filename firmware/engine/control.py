@@ -171,6 +171,7 @@ class EngineCommands:
             raise _not_found(f"extension {number!r}")
         target = self.leg_of(call, leg)
         self.engine.redirect(target, f"extension:{number}")
+        self.engine.bus.publish("transfer", call=target.call.id if target.call else None, to=number)
         return self.call_view(target.call)
 
     def to_voicemail(self, call: str | None = None, mailbox: str | None = None,

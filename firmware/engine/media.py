@@ -74,5 +74,10 @@ class MediaTick:
         self._n += 1
         self._timer = self.clock.call_at(self._t0 + self._n * self.period, self._run)
 
+    def reset_stats(self) -> None:
+        """Start counting misses afresh (the daemon does this once start-up work is over)."""
+        self.misses = 0
+        self.worst_late = 0.0
+
     def stats(self) -> dict[str, float]:
         return {"ticks": self.ticks, "misses": self.misses, "worst_late_ms": round(self.worst_late * 1000, 2)}
