@@ -98,7 +98,11 @@ class FxsPort(PinPort):
             raise PortError(f"{name}: open_loop_method is relay but the board has no ol pin for this port")
         self.ring_hz = t.ring_hz or ring_frequency(self.country)
         self.hook = HookMachine(clock, self._hook_event, hook_timing)
-        self.merger = DigitMerger(t.dtmf_source if mt8870 is not None else "software")
+        if mt8870 is None and t.dtmf_source != "software":
+            path = f"board.ports.{name}.dtmf_source"
+            raise ConfigError(f"{path} is {t.dtmf_source} but board.mt8870 does not serve {name}",
+                              [(path, "needs an MT8870 on this port (board.mt8870.ports)")])
+        self.merger = DigitMerger(t.dtmf_source)
         self.mt8870 = mt8870
         if mt8870 is not None:
             mt8870.emit = self._chip_event
@@ -340,7 +344,13 @@ def build_fxs(name: str, clock: Clock, factory: PinFactory, board: Mapping[str, 
     if spec["mt8870"]:
         mp = spec["mt8870"]
         std = Signal(factory.pin(mp["std"], "in", pull="down"))
+        missing = [role for role in ("std", "q1", "q2", "q3", "q4") if mp.get(role) is None]
+        if missing:
+            raise ConfigError(f"board.mt8870.pins needs {', '.join(missing)}",
+                              [("board.mt8870.pins", f"missing {', '.join(missing)}")])
         q = [Signal(factory.pin(mp[f"q{i}"], "in", pull="down")) for i in range(1, 5)]
+        if mp.get("toe") is not None:   # the chip's output enable: drive it high so Q1-Q4 are not floating
+            factory.pin(mp["toe"], "out", initial=True).set(True)
         chip = Mt8870(clock, std, q, lambda *a, **k: None, timing(Mt8870Timing, spec["options"], path))
     return FxsPort(name, clock, shk, rm, fr, audio, country, ol=signal("ol", "out"),
                    timing_=timing(FxsTiming, spec["options"], path),

@@ -91,3 +91,17 @@ def test_mt8870_from_the_profile_feeds_the_fxs_port(vclock, factory, advance):
     advance(0.1)
     assert [(e.kind, e.data.get("digit"), e.data.get("source")) for e in events] == [
         ("off_hook", None, None), ("digit", "5", "mt8870")]
+
+
+def test_trusting_a_chip_the_port_does_not_have_is_refused(vclock, factory):
+    board = {**SIM, "ports": {"fxs1": {"dtmf_source": "mt8870"}}}
+    with pytest.raises(ConfigError, match="board.mt8870") as err:
+        build_fxs("fxs1", vclock, factory, board, channel())
+    assert err.value.errors[0][0] == "board.ports.fxs1.dtmf_source"
+
+
+def test_the_chip_output_enable_is_driven_high(vclock, factory):
+    board = {**SIM, "mt8870": {"pins": {"std": 1, "q1": 30, "q2": 31, "q3": 32, "q4": 33, "toe": 34},
+                               "ports": ["fxs1"]}}
+    build_fxs("fxs1", vclock, factory, board, channel())
+    assert factory.pins[34].state is True
