@@ -23,7 +23,7 @@ done
 
 if [ ! -x "${root}/usr/bin/python3" ]; then
 	debootstrap --arch=arm64 --variant=minbase \
-		--include=python3,python3-venv,python3-numpy,python3-yaml,python3-flask,python3-waitress,python3-serial,libportaudio2,espeak-ng \
+		--include=python3,python3-venv,python3-numpy,python3-scipy,python3-yaml,python3-flask,python3-waitress,python3-serial,python3-cryptography,libsndfile1,libportaudio2,espeak-ng \
 		"${suite}" "${root}"
 fi
 
