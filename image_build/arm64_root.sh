@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "${here}/.." && pwd)
 root=${1:-${repo}/build/arm64-root}
 suite=${DEBIAN_SUITE:-bookworm}
-scenario=${SWITCHBOARD_SCENARIO:-examples/after_hours_voicemail.yaml}
+scenario=${SWITCHBOARD_SCENARIO:-examples/extension-to-extension.yaml}
 
 for tool in debootstrap qemu-aarch64-static; do
 	command -v "${tool}" >/dev/null || { echo "arm64_root.sh: ${tool} is missing (apt-get install debootstrap qemu-user-static)" >&2; exit 1; }
