@@ -207,3 +207,21 @@ def test_caller_id_date_on_the_desk_phone_is_office_local_time(make_office, run,
     office.ports["fxs2"].ring("US", {"number": "5551234", "name": "ALICE"})
     run(4.0)
     assert office.phones["fxs2"].caller_id["datetime"] == "01050400"
+
+
+def test_an_answered_call_is_never_abandoned_and_the_next_call_counts_from_one(make_office, run):
+    office, events, tick = make_office()
+    first = office.exchange.call_in(caller_id={"number": "5551234", "name": "ALICE"})
+    run(7.0)                                      # ring 2 has started
+    office.ports["fxo1"].seize()
+    run(12.0)
+    first.hang_up()
+    run(1.0)
+    office.ports["fxo1"].release()
+    run(2.0)
+    assert "ring_abandoned" not in events.kinds("fxo1")
+    office.exchange.call_in(caller_id={"number": "5559876", "name": "BOB"})
+    run(5.0)
+    rings = events.of("fxo1", "ring")
+    assert [r.data["count"] for r in rings] == [1, 2, 1]
+    assert [c.data["number"] for c in events.of("fxo1", "caller_id")] == ["5551234", "5559876"]
