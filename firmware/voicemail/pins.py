@@ -4,7 +4,8 @@ What it is: :func:`pin_problem` (the rules a new PIN must pass: at least ``min_l
 mailbox number, not one repeated digit, not an ascending or descending run, not a short pattern repeated,
 not a well-known PIN) and :class:`PinGuard`, which checks a PIN against the mailbox's and keeps the failure
 count **per mailbox in SQLite**, so hanging up and calling again does not reset it. After ``max_attempts``
-consecutive failures the mailbox is locked for ``lockout_seconds``; every further lockout doubles the time,
+consecutive failures the mailbox is locked (and an outside caller's number after twice as many, across
+mailboxes, so trying mailbox after mailbox does not help) for ``lockout_seconds``; every further lockout doubles the time,
 up to ``backoff_max_seconds``. A correct PIN clears the count. Every failure and every lockout is a security
 event in SQLite and a warning in the log (fail2ban-style tools can watch either).
 
@@ -56,6 +57,13 @@ def pin_problem(pin: str, mailbox: str, min_length: int = 6) -> str | None:
 
 
 PBKDF2_ROUNDS = 60_000
+
+
+def _caller_key(caller: str | None) -> str | None:
+    """The lockout subject for an outside caller's number (None when withheld or not a number)."""
+    if caller and caller.isdigit() and len(caller) >= 3:
+        return f"caller:{caller[-15:]}"
+    return None
 
 
 def hash_pin(pin: str, salt: bytes | None = None) -> str:
@@ -112,32 +120,51 @@ class PinGuard:
         return max(0.0, (until - self.clock.wall()).total_seconds())
 
     def check(self, mailbox: str, entered: str, verify: Callable[[str], bool],
-              source: str | None = None) -> PinCheck:
-        """Check ``entered`` with ``verify``; records failures, lockouts and security events."""
-        wait = self.locked_for(mailbox)
+              source: str | None = None, caller: str | None = None) -> PinCheck:
+        """Check ``entered`` with ``verify``; records failures, lockouts and security events.
+
+        ``caller`` (an outside caller's number) is counted too, across mailboxes: a caller who tries
+        mailbox after mailbox is locked out after ``2 * max_attempts`` wrong PINs in a row."""
+        who = _caller_key(caller)
+        wait = max(self.locked_for(mailbox), self.locked_for(who) if who else 0.0)
         if wait > 0:
             self._event("pin_locked_attempt", mailbox, source, f"attempt while locked ({wait:.0f} s left)")
             return PinCheck(False, locked=True, retry_after=wait)
-        failures, lockouts, _ = self.index.pin_state(mailbox)
         if entered and verify(entered):
-            if failures or lockouts:
-                self.index.set_pin_state(mailbox, 0, 0, None)
+            for subject in (mailbox, who):
+                if subject and self.index.pin_state(subject)[:2] != (0, 0):
+                    self.index.set_pin_state(subject, 0, 0, None)
             return PinCheck(True)
+        result = self._fail(mailbox, source, self.max_attempts)
+        if who:
+            by_caller = self._fail(who, source, 2 * self.max_attempts)
+            if by_caller.locked and not result.locked:
+                return by_caller
+        return result
+
+    def _fail(self, subject: str, source: str | None, limit: int) -> PinCheck:
+        failures, lockouts, _ = self.index.pin_state(subject)
         failures += 1
-        self._event("pin_failure", mailbox, source, f"wrong PIN ({failures} in a row)")
-        if failures < self.max_attempts:
-            self.index.set_pin_state(mailbox, failures, lockouts, None)
+        self._event("pin_failure", subject, source, f"wrong PIN ({failures} in a row)")
+        if failures < limit:
+            self.index.set_pin_state(subject, failures, lockouts, None)
             return PinCheck(False, failures=failures)
         lockouts += 1
         seconds = min(self.backoff_max_seconds, self.lockout_seconds * 2 ** (lockouts - 1))
-        self.index.set_pin_state(mailbox, 0, lockouts, self.clock.wall() + timedelta(seconds=seconds))
-        self._event("pin_lockout", mailbox, source, f"locked for {seconds:.0f} s after {failures} wrong PINs"
+        self.index.set_pin_state(subject, 0, lockouts, self.clock.wall() + timedelta(seconds=seconds))
+        self._event("pin_lockout", subject, source, f"locked for {seconds:.0f} s after {failures} wrong PINs"
                                                     f" (lockout {lockouts})")
         return PinCheck(False, locked=True, retry_after=seconds, failures=failures)
 
-    def unknown_mailbox(self, number: str, source: str | None = None) -> None:
-        """A login to a mailbox that does not exist: a security event, no state kept."""
+    def unknown_mailbox(self, number: str, source: str | None = None, caller: str | None = None) -> PinCheck:
+        """A login to a mailbox that does not exist: a security event; only the caller's count is kept."""
         self._event("pin_failure", f"unknown:{number[:10]}", source, "login to a mailbox that does not exist")
+        who = _caller_key(caller)
+        if who is None:
+            return PinCheck(False)
+        if self.locked_for(who) > 0:
+            return PinCheck(False, locked=True, retry_after=self.locked_for(who))
+        return self._fail(who, source, 2 * self.max_attempts)
 
     def _event(self, kind: str, mailbox: str, source: str | None, detail: str) -> None:
         log.warning("security %s mailbox=%s source=%s: %s", kind, mailbox, source or "-", detail)

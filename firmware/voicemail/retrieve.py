@@ -72,12 +72,15 @@ class Retrieve:
                 await leg.play("vm-locked", interruptible=False)
                 return None
             pin = await ask(leg, "vm-enter-pin", 10, timeout=10)
+            caller = self._outside_number(leg)
             if box is None:           # asked anyway, so a caller cannot tell which mailboxes exist
-                self.vm.guard.unknown_mailbox(number, self._source(leg))
+                if self.vm.guard.unknown_mailbox(number, self._source(leg), caller).locked:
+                    await leg.play("vm-locked", interruptible=False)
+                    return None
                 await leg.play("vm-login-incorrect", interruptible=False)
                 number = None if not target else number
                 continue
-            result = self.vm.guard.check(box.number, pin, self.vm.verify(box), self._source(leg))
+            result = self.vm.guard.check(box.number, pin, self.vm.verify(box), self._source(leg), caller)
             if result.ok:
                 return box
             if result.locked:
@@ -87,6 +90,10 @@ class Retrieve:
             if not target and number != own:
                 number = None
         return None
+
+    @staticmethod
+    def _outside_number(leg: Leg) -> str | None:
+        return str((leg.caller_id or {}).get("number") or "") or None if leg.direction == "in" else None
 
     @staticmethod
     def _source(leg: Leg) -> str:

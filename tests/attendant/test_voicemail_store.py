@@ -223,3 +223,15 @@ def test_a_new_message_is_handed_to_the_mailer_when_the_mailbox_has_an_address(t
         vm.deposit(box, w, 0, None)
     assert sent == [("sam@example.com", 1, True)]
     index.close()
+
+
+def test_a_caller_trying_mailbox_after_mailbox_is_locked_out(vm):
+    guard = vm.guard
+    for number in ("201", "202", "500"):
+        for _ in range(2):
+            result = guard.check(number, "000001", lambda _p: False, "test", caller="5559999")
+    assert result.locked                                   # 6 wrong PINs from one number
+    assert guard.locked_for("201") == 0                    # no mailbox reached its own limit
+    # the caller is refused even with the right PIN; another caller is not
+    assert guard.check("201", "480716", vm.verify(vm.mailbox("201")), caller="5559999").locked
+    assert guard.check("201", "480716", vm.verify(vm.mailbox("201")), caller="5551111").ok
