@@ -116,6 +116,9 @@ def test_a_corrupt_configuration_at_boot_starts_on_the_last_good_one_and_reports
     with b.client() as client:
         snap = client.call("snapshot")
     assert snap["leds"].get("fault") == "on", "the fault lamp tells the office something is wrong"
+    fed = len(b.notify.sent("WATCHDOG"))
+    time.sleep(1.2)
+    assert len(b.notify.sent("WATCHDOG")) >= fed + 2, "WATCHDOG=1 every 0.5 s from the loop's health tick"
     caller = b.call_in()
     b.wait_caller(caller, "connected", timeout=20)
 

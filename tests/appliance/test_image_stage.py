@@ -136,6 +136,7 @@ def test_dry_run_makes_root_read_only_with_a_data_partition(staged_root):
     assert len(data) == 1 and data[0][0] == "LABEL=SBDATA" and data[0][2] == "ext4"
     assert "nofail" in data[0][3]
     assert fstab[0].startswith("proc"), "the existing entries stay"
+    assert mode(staged_root / "var/lib/switchboard") == 0o770, "the mount point is in the image"
     assert mode(staged_root / "usr/local/sbin/switchboard-data-partition") == 0o755
     assert mode(staged_root / "usr/local/sbin/switchboard-upgrade") == 0o755
     link = staged_root / "etc/systemd/system/local-fs-pre.target.wants/switchboard-data.service"

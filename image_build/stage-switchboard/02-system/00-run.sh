@@ -39,6 +39,7 @@ install -m 644 files/switchboard-data.service "${etc}/systemd/system/switchboard
 install -d -m 755 "${etc}/systemd/system/local-fs-pre.target.wants"
 ln -sfn /etc/systemd/system/switchboard-data.service \
 	"${etc}/systemd/system/local-fs-pre.target.wants/switchboard-data.service"
+install -d -m 770 "${ROOTFS_DIR}/var/lib/switchboard"
 touch "${etc}/fstab"
 sed -i '/[[:space:]]\/var\/lib\/switchboard[[:space:]]/d' "${etc}/fstab"
 cat files/fstab-data >> "${etc}/fstab"
