@@ -1,6 +1,7 @@
 """Voicemail to e-mail: a new message, with its audio, through the admin's SMTP relay.
 
-What it is: :class:`Mailer`, which owns one worker thread and a queue. ``send_message(box, message, path)``
+What it is: :class:`Mailer`, which owns one worker thread and a queue. ``send_notice`` mails a short
+notice (a mailbox greeting was changed by phone — the classic sign of a hijacked mailbox). ``send_message(box, message, path)``
 returns at once (never blocks the call engine's loop); the worker builds the e-mail (who called, when, how
 long; the WAV attached when ``attach_audio``) and hands it to the relay with :mod:`smtplib` — STARTTLS, TLS
 or plain as configured, with login when a username is given. A relay that refuses or is down is logged and
@@ -68,6 +69,19 @@ class Mailer:
             self._queue.put_nowait(self.compose(box, message, path))
         except queue.Full:
             log.error("mail queue full; mailbox %s message %s not mailed", box.number, message.id)
+
+    def send_notice(self, box: Any, subject: str, text: str) -> None:
+        """Queue a short notice to the mailbox owner (a greeting changed: the owner should know)."""
+        self.start()
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = box.email
+        mail["Subject"] = subject
+        mail.set_content(f"{text}\n\n-- {self.office_name}")
+        try:
+            self._queue.put_nowait(mail)
+        except queue.Full:
+            log.error("mail queue full; notice to %s not mailed", box.email)
 
     def compose(self, box: Any, message: Any, path: Path) -> EmailMessage:
         who = message.caller_name or message.caller_number or "an unknown caller"

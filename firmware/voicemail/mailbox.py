@@ -139,7 +139,13 @@ class Voicemail:
             log.info("mailbox %s: %s greeting recorded (%.1f s)", box.number, kind, done.seconds)
             if self.publish:
                 self.publish("greeting_changed", mailbox=box.number, greeting=kind)
+            self._notify_owner(box, f"The {kind} greeting of mailbox {box.number} was recorded by phone.")
         return done
+
+    def _notify_owner(self, box: Mailbox, text: str) -> None:
+        if self.mailer is not None and box.email:
+            self.mailer.send_notice(box, f"Greeting changed on mailbox {box.number} ({box.name})",
+                                    f"{text} If this was not you, change the mailbox PIN now.")
 
     def remove_greeting(self, box: Mailbox, kind: str) -> bool:
         try:
@@ -148,6 +154,7 @@ class Voicemail:
             return False
         if self.publish:
             self.publish("greeting_changed", mailbox=box.number, greeting=kind, removed=True)
+        self._notify_owner(box, f"The {kind} greeting of mailbox {box.number} was removed by phone.")
         return True
 
     # ----- messages -----

@@ -213,6 +213,9 @@ def test_a_new_message_is_handed_to_the_mailer_when_the_mailbox_has_an_address(t
         def send_message(self, box, message, path):
             sent.append((box.email, message.id, path.exists()))
 
+        def send_notice(self, box, subject, text):
+            sent.append((box.email, subject))
+
     cfg = dict(CONFIG, extensions=[dict(CONFIG["extensions"][0], email="sam@example.com"), CONFIG["extensions"][1]])
     index = MessageIndex.open(str(tmp_path / "m.db"), vclock)
     vm = Voicemail(cfg, index, tmp_path, vclock, mailer=Mailer())
@@ -222,6 +225,11 @@ def test_a_new_message_is_handed_to_the_mailer_when_the_mailbox_has_an_address(t
         record(w, speech(2))
         vm.deposit(box, w, 0, None)
     assert sent == [("sam@example.com", 1, True)]
+    w = vm.new_writer(vm.mailbox("201"))
+    record(w, speech(2))
+    vm.save_greeting(vm.mailbox("201"), "unavailable", w, 0.0)
+    assert sent[-1] == ("sam@example.com", "Greeting changed on mailbox 201 (Rita Reception)") or \
+        sent[-1][1].startswith("Greeting changed on mailbox 201")
     index.close()
 
 
