@@ -118,16 +118,12 @@ def test_live_feed_follows_and_stops():
     assert feed._thread is None
 
 
-def test_tls_front_serves_https_and_http_redirects(tmp_path, fake):
+def test_tls_front_serves_https(tmp_path, fake, monkeypatch):
     from webui.serve import build
 
     args = argparse.Namespace(data=str(tmp_path), config=None, socket=None, host="127.0.0.1", port=0)
-    import os
-    os.environ["SWITCHBOARD_WEB_HTTP_PORT"] = "0"
-    try:
-        app, servers = build_with_fake(args, fake, build)
-    finally:
-        del os.environ["SWITCHBOARD_WEB_HTTP_PORT"]
+    monkeypatch.setenv("SWITCHBOARD_WEB_HTTP_PORT", "0")
+    app, servers = build_with_fake(args, fake, build)
     waitress, front = servers
     waitress.start()
     front.start()
