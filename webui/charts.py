@@ -62,6 +62,7 @@ def calls_per_hour_svg(buckets: list[HourBucket], width: int = 840, height: int 
         x = left + i * bar_w
         if b.start.hour == 0 or i == 0:
             parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" stroke="#ddd"/>')
+        if (b.start.hour == 0 or i == 0) and x + 48 < width:
             parts.append(f'<text x="{x + 2:.1f}" y="{height - 8}" font-size="10" fill="#555">'
                          f'{escape(b.start.strftime("%a %d"))}</text>')
         if b.count:

@@ -91,9 +91,9 @@ def main(args: argparse.Namespace) -> int:
     log.info("web UI up: %s", ", ".join(_describe(s) for s in servers))
     stop.wait()
     log.info("web UI stopping")
+    app.extensions["switchboard.live"].stop()  # first: wakes the dashboards' long-polls
     for server in reversed(servers):
         server.stop()
-    app.extensions["switchboard.live"].stop()
     return 0
 
 

@@ -123,8 +123,8 @@ def serve(conn, ready) -> None:
                     break
                 conn.send(fake.call(cmd, **args))
         finally:
-            server.stop()
             app.extensions["switchboard.live"].stop()
+            server.stop()
 
 
 class RemoteFake:

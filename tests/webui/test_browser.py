@@ -60,8 +60,8 @@ class Box:
         self.server.start()
 
     def stop(self) -> None:
-        self.server.stop()
         self.app.extensions["switchboard.live"].stop()
+        self.server.stop()
         self.fake.close()
 
 
