@@ -148,6 +148,7 @@ class Supervisor:
             self._timer.cancel()
             self._timer = None
         self.notifier.stopping(reason)
+        self.notifier.close()
         if self.lifeline is not None:
             self.lifeline.stop()
 
@@ -331,6 +332,7 @@ def attach(daemon: Any, problems: list[tuple[str, str]] | None = None,
             sup.stopping("stopping: ending calls")
         else:
             notifier.stopping("stopping")
+            notifier.close()
 
     daemon.on_start.append(started)
     daemon.on_stop.append(stopping)

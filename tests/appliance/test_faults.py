@@ -179,8 +179,11 @@ def test_a_stalled_engine_loop_drops_the_relay_within_2_s_and_picks_up_again(tmp
     from firmware.daemon import Daemon
 
     import io
+    from boxproc import NotifyListener
+    manager = NotifyListener(tmp_path / "notify.sock")
     daemon = Daemon(configuration.load(None), None, tmp_path, sim=True, web=False, out=io.StringIO())
-    supervisor = service.attach(daemon, [], environ={"RUNTIME_DIRECTORY": str(tmp_path)})
+    supervisor = service.attach(daemon, [], environ={"RUNTIME_DIRECTORY": str(tmp_path),
+                                                     "NOTIFY_SOCKET": str(manager.path)})
     loops: list[asyncio.AbstractEventLoop] = []
 
     def run() -> None:
@@ -211,7 +214,12 @@ def test_a_stalled_engine_loop_drops_the_relay_within_2_s_and_picks_up_again(tmp
             assert time.monotonic() - hang_started < 6.0, "the relay did not pick up when the loop ticked again"
             time.sleep(0.02)
         assert lifeline.stalls == 1
+        with manager._cond:
+            pings = [t - hang_started for t, m in manager.messages if "WATCHDOG" in m]
+        assert not [t for t in pings if 0.2 < t < 3.4], "a hung loop must not feed the watchdog"
+        assert any(t > 3.5 for t in pings), "the watchdog is fed again once the loop ticks"
     finally:
+        manager.close()
         if loops:
             loops[0].call_soon_threadsafe(daemon.request_stop, "test")
         thread.join(15)
