@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IMAGE_BUILD, REPO, STAGE
+from appliance_paths import IMAGE_BUILD, REPO, STAGE
 
 SCRIPTS = sorted(
     [p for p in IMAGE_BUILD.rglob("*.sh")]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import unitcheck
-from conftest import IMAGE_BUILD, SYSTEMD, UNITS
+from appliance_paths import IMAGE_BUILD, SYSTEMD, UNITS
 
 pytestmark = pytest.mark.skipif(not unitcheck.available(), reason="systemd-analyze is not installed (apt-get install systemd)")
 

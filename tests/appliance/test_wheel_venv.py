@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IMAGE_BUILD, REPO
+from appliance_paths import IMAGE_BUILD, REPO
 
 pytestmark = pytest.mark.slow
 

@@ -1,18 +1,10 @@
-"""Fixtures for the appliance checks: paths of the unit files, the stage and the scripts."""
+"""Where the appliance's files are: the unit files, the image stage and its scripts (shared by the checks)."""
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
 IMAGE_BUILD = REPO / "image_build"
 STAGE = IMAGE_BUILD / "stage-switchboard"
 UNITS = ("switchboard.service", "switchboard-web.service")
-EXEC_PATH = "/opt/switchboard/bin/switchboard"
-
-
-@pytest.fixture
-def repo() -> Path:
-    return REPO
