@@ -59,8 +59,13 @@ class Phone:
         return self.state != "idle"
 
     def snapshot(self) -> dict[str, Any]:
-        return {"phone": self.port.name, "label": self.label, "extension": self.number, "state": self.state,
-                "leg": self.leg.id if self.leg else None, "fault": self.port.fault}
+        state = self.state
+        if self.port.fault:
+            state = "fault"
+        elif state == "off_hook" and self.leg is not None and self.leg.bridge is not None:
+            state = "in_call"
+        return {"phone": self.port.name, "port": self.port.name, "label": self.label, "extension": self.number,
+                "state": state, "leg": self.leg.id if self.leg else None, "fault": self.port.fault}
 
 
 class DeskPhones:
