@@ -1,10 +1,14 @@
 """Streaming sample-rate conversion between a sound device's rate (44.1/48 kHz …) and the 8 kHz of the ports.
 
 What it is: :class:`Resampler`, a small stateful converter for audio that arrives in blocks (PortAudio
-callbacks): a windowed-sinc low-pass FIR at the higher rate (cut-off 3.6 kHz, so the telephone band 300–3400 Hz
-passes and nothing above 4 kHz aliases) and linear interpolation at the fractional positions. Blocks may have
-any length; the fractional phase and filter history carry over, so the output of consecutive blocks is one
-continuous signal and the long-run sample count follows the exact ratio.
+callbacks). Band-limited interpolation: every output sample is a dot product of the nearby input samples with a
+Hamming-windowed sinc kernel (cut-off 3.6 kHz, so the telephone band 300–3400 Hz passes and nothing above
+4 kHz aliases or images), taken from a table of 256 fractional phases. Blocks may have any length; the phase
+and the input history carry over, so consecutive blocks give one continuous signal and the long-run sample
+count follows the exact ratio. It looks ahead about 1.3 ms of input.
+
+Cost: about 20 k multiply-adds per 20 ms frame either way (48 kHz ⇄ 8 kHz), done as one vectorised numpy
+product per block.
 
 What it is not: an audiophile converter, or a tool for files (``firmware/decode`` has its own). Input and
 output are float32 in the int16 range (the caller converts); equal rates pass through untouched.
@@ -12,17 +16,25 @@ output are float32 in the int16 range (the caller converts); equal rates pass th
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 CUTOFF_HZ = 3600.0
 """Pass band edge of the anti-alias / anti-image filter."""
+HALF_WIDTH_S = 0.0013
+"""Half the kernel's length, in seconds of input."""
+PHASES = 256
+"""Fractional positions the kernel is tabulated at."""
 
 
-def lowpass_taps(rate: int, cutoff: float = CUTOFF_HZ) -> np.ndarray:
-    """A Hamming-windowed sinc low-pass at ``rate`` with unity DC gain (about 2.6 ms long)."""
-    n = int(rate * 0.0026) | 1
-    t = np.arange(n) - (n - 1) / 2
-    taps = np.sinc(2 * cutoff / rate * t) * np.hamming(n)
-    return (taps / taps.sum()).astype(np.float32)
+def kernel_table(rate_in: int, cutoff: float = CUTOFF_HZ, phases: int = PHASES) -> np.ndarray:
+    """``table[phase, k]``: weight of input sample ``base - T + 1 + k`` for an output at ``base + phase/phases``."""
+    half = max(2, int(round(HALF_WIDTH_S * rate_in)))
+    c = cutoff / rate_in
+    frac = np.arange(phases)[:, None] / phases
+    t = np.arange(-half + 1, half + 1)[None, :] - frac  # distance of each input sample from the output point
+    window = 0.54 + 0.46 * np.cos(np.pi * t / half)
+    table = 2 * c * np.sinc(2 * c * t) * window
+    return (table / table.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 class Resampler:
@@ -33,38 +45,38 @@ class Resampler:
             raise ValueError("sample rates must be positive")
         self.rate_in, self.rate_out = rate_in, rate_out
         self.step = rate_in / rate_out
-        self._taps = lowpass_taps(max(rate_in, rate_out)) if rate_in != rate_out else None
-        n = 0 if self._taps is None else len(self._taps) - 1
-        self._history = np.zeros(n, dtype=np.float32)
-        self._prev = np.float32(0.0)
-        self._pos = 0.0  # position of the next output sample, in input samples after ``_prev``
+        self._table = kernel_table(rate_in) if rate_in != rate_out else None
+        self._half = 0 if self._table is None else self._table.shape[1] // 2
+        self._buf = np.zeros(self._half, dtype=np.float32)  # the (silent) past
+        self._pos = float(self._half)  # where the next output sample sits, in ``_buf`` indices
 
-    def _filter(self, x: np.ndarray) -> np.ndarray:
-        buf = np.concatenate((self._history, x))
-        self._history = buf[len(buf) - len(self._history):]
-        return np.convolve(buf, self._taps, mode="valid").astype(np.float32)
-
-    def _interpolate(self, x: np.ndarray) -> np.ndarray:
-        if not len(x):
-            return x
-        # index 0 of ``src`` is the previous block's last sample; output positions are relative to it.
-        src = np.concatenate(([self._prev], x))
-        last = len(x)
-        count = int(np.floor((last - self._pos) / self.step)) + 1 if self._pos <= last else 0
-        positions = self._pos + self.step * np.arange(count)
-        out = np.interp(positions, np.arange(len(src)), src).astype(np.float32)
-        self._pos = self._pos + self.step * count - last
-        self._prev = src[-1]
-        return out
+    @property
+    def lookahead(self) -> int:
+        """Input samples an output waits for beyond its own position (held back until more input comes)."""
+        return self._half
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """Convert one block; returns the output samples it completes (float32)."""
         x = np.asarray(x, dtype=np.float32).ravel()
-        if self._taps is None:
+        if self._table is None:
             return x
-        if self.rate_in > self.rate_out:
-            return self._interpolate(self._filter(x))
-        return self._filter(self._interpolate(x))
+        half = self._half
+        buf = np.concatenate((self._buf, x))
+        last = len(buf) - half - 1  # the highest base whose window (up to base + half) is all here
+        guess = max(0, int((last - self._pos) / self.step) + 2)
+        positions = self._pos + self.step * np.arange(guess)
+        ticks = np.rint(positions * PHASES).astype(np.int64)  # position in 1/PHASES steps
+        count = int(np.searchsorted(ticks // PHASES, last, side="right"))
+        bases, phases = ticks[:count] // PHASES, ticks[:count] % PHASES
+        out = np.zeros(0, dtype=np.float32)
+        if count:
+            windows = sliding_window_view(buf, 2 * half)[bases - half + 1]
+            out = np.einsum("ij,ij->i", windows, self._table[phases]).astype(np.float32)
+        next_pos = self._pos + self.step * count
+        keep = int(np.floor(next_pos)) - half + 1
+        self._buf = buf[keep:].copy()
+        self._pos = next_pos - keep
+        return out
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
