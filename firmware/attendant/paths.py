@@ -156,7 +156,8 @@ class Analysis:
             self.need_prompt(str(option["prompt"]), where)
         elif action == "info":
             self.need_prompt("info-hours", where)
-        self.steps.append(Step(self.label, keys, name, key, action))
+        target = str(option.get("target") or "")
+        self.steps.append(Step(self.label, keys, name, key, f"{action}:{target}" if target else action))
         if action in ("info", "repeat", "previous"):
             return []
         if action == "submenu":

@@ -138,6 +138,7 @@ class Walker:
         rang = [e["extension"] for e in events if e["event"] == "ringing"]
         recorded = [e for e in events if e["event"] == "record_start"]
         greetings = [e["name"] for e in events if e["event"] == "prompt" and str(e["name"]).startswith("greeting")]
+        problems += self._unexpected(office, step, where, rang, bool(recorded))
         if office.legs_up() and not rang and not recorded:
             problems.append(Problem("error", "dead_end", step.state, where,
                                     f"the caller is still held after {WALK_SECONDS:.0f} s with nowhere to go"))
@@ -151,6 +152,21 @@ class Walker:
         if not parts:
             parts.append("hung up" if not office.legs_up() else "held")
         return "; ".join(parts), problems
+
+
+    def _unexpected(self, office: ProbeOffice, step: Step, where: str, rang: list[str],
+                    recorded: bool) -> list[Problem]:
+        """An option that should ring an extension (or the operator) but did not."""
+        kind, _, target = step.expect.partition(":")
+        if kind == "operator":
+            target = str(self.config.get("operator") or "")
+        elif kind != "extension":
+            return []
+        ext = next((e for e in self.config.get("extensions") or [] if str(e.get("number")) == target), {})
+        if not target or target in rang or ext.get("dnd"):
+            return []
+        went = ("rang " + ", ".join(rang)) if rang else ("took a message" if recorded else "rang nobody")
+        return [Problem("error", "unexpected", step.state, where, f"should ring {target} but {went}")]
 
 
 def _signature(config: Mapping[str, Any], label: str) -> tuple:

@@ -108,3 +108,15 @@ def test_check_config_refuses_a_menu_that_points_at_a_missing_extension(tmp_path
     assert cli_main(["check-config", str(path)]) != 0
     captured = capsys.readouterr()
     assert "menus.main.options.1.target" in captured.out + captured.err
+
+
+def test_an_option_that_does_not_ring_what_it_names_is_reported(monkeypatch):
+    from firmware.attendant.routing import Router
+    real = Router.connect_extension
+
+    async def wrong_number(self, leg, number, announce="transfer-hold"):
+        return await real(self, leg, "202" if number == "201" else number, announce)
+
+    monkeypatch.setattr(Router, "connect_extension", wrong_number)
+    report = walk_menus(GOOD)
+    assert any(p.kind == "unexpected" and "should ring 201 but rang 202" in p.detail for p in report.problems)
