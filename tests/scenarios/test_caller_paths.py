@@ -105,3 +105,21 @@ def test_caller_hangs_up_while_recording_keeps_the_message(simulate, tmp_path):
     wavs = list((tmp_path / "data").rglob("*.wav"))
     assert any("203" in str(p) for p in wavs)
     assert not list((tmp_path / "data").rglob("*.part"))
+
+
+def test_flash_without_a_number_reconnects_the_held_caller(simulate):
+    r = simulate(CALL + """\
+  - press: {caller: alice, digits: "0"}
+  - expect: {ringing: "200", within: 10}
+  - lift: "200"
+  - expect: {event: bridge, ports: [fxo1, fxs1], within: 2}
+  - flash: "200"
+  - expect: {event: hold, within: 2}
+  - expect: {event: unhold, within: 12}
+  - expect: {event: bridge, ports: [fxs1, fxo1], within: 1}
+  - speak: {caller: alice, seconds: 1}
+  - hang_up: {phone: "200"}
+  - expect: {caller_state: alice, state: ended, within: 10}
+""")
+    assert r.code == 0, r.failure
+    assert not r.events("transfer")
