@@ -3,7 +3,8 @@
 What it is: :func:`configure_logging` — log records go to journald with structured fields (``PORT``, ``CALL``,
 ``LEG``, ``LINE``, ``EXTENSION``, ``MAILBOX`` from ``logging``'s ``extra=``) through journald's native protocol
 (datagrams to ``/run/systemd/journal/socket``, no library needed) when ``$JOURNAL_STREAM`` says journald holds
-our output; else one ``key=value`` line per record on stderr (:class:`KeyValueFormatter`). If the journal
+our output; else one ``key=value`` line per record on stderr (:class:`KeyValueFormatter`). :func:`bind` tags
+everything a task logs (a call leg's task binds its port, call and leg). If the journal
 socket refuses a record, that record goes to stderr instead. So ``journalctl -u switchboard PORT=fxo1`` shows one
 line's story.
 
@@ -11,6 +12,7 @@ What it is not: a log store or a rotation policy (journald's job; the image keep
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
@@ -105,6 +107,31 @@ class JournalHandler(logging.Handler):
         super().close()
 
 
+_BOUND: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("switchboard_log_fields", default={})
+
+
+def bind(**fields: Any) -> None:
+    """Tag every record logged from now on in this context with ``fields`` (None values are skipped).
+
+    An asyncio task has its own copy of the context, so a call leg's task that binds ``port``, ``call`` and
+    ``leg`` when it starts gets them on everything logged on its behalf — by the engine, the attendant or
+    voicemail — and no other task does.
+    """
+    merged = dict(_BOUND.get())
+    merged.update({k: str(v) for k, v in fields.items() if k in STRUCTURED_FIELDS and v is not None})
+    _BOUND.set(merged)
+
+
+class BoundFields(logging.Filter):
+    """Adds the fields :func:`bind` set in the current context to each record (``extra=`` wins)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _BOUND.get().items():
+            if getattr(record, key, None) is None:
+                setattr(record, key, value)
+        return True
+
+
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is at the time of the record (it may be replaced after set-up)."""
 
@@ -135,6 +162,7 @@ def configure_logging(level: int = logging.INFO, environ: Mapping[str, str] | No
     for old in [h for h in root.handlers if getattr(h, "_switchboard", False)]:
         root.removeHandler(old)
         old.close()
+    handler.addFilter(BoundFields())
     handler._switchboard = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)

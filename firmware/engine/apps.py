@@ -16,6 +16,7 @@ import logging
 from typing import Any, Awaitable, Callable
 
 from firmware.engine.leg import Leg, LegHungUp
+from firmware.journal import bind as bind_log_fields
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class AppRunner:
         self.bus.publish("redirect", leg=leg.id, destination=destination)
 
     async def _run_leg(self, leg: Leg, destination: str) -> None:
+        # this task's log records carry the leg's port, call and id (journal fields PORT, CALL, LEG)
+        bind_log_fields(port=leg.port.name, call=leg.call.id if leg.call else None, leg=leg.id)
         try:
             await self.goto(leg, destination)
         except LegHungUp:

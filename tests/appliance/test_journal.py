@@ -82,3 +82,36 @@ def test_default_stream_follows_a_replaced_stderr(monkeypatch):
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+def test_a_task_that_binds_its_leg_tags_everything_it_logs(vclock):
+    import asyncio
+    from firmware.journal import BoundFields, bind
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(KeyValueFormatter())
+    handler.addFilter(BoundFields())
+    logger = logging.getLogger("test.bound")
+    logger.addHandler(handler)
+    logger.propagate = False
+
+    async def leg(port: str, call: str) -> None:
+        bind(port=port, call=call, leg=None)
+        await asyncio.sleep(1)
+        logger.warning("caller hung up")
+
+    async def scenario() -> None:
+        await asyncio.gather(leg("fxo1", "c1"), leg("fxo2", "c2"))
+        logger.warning("outside any call", extra={"port": "fxs1"})
+
+    try:
+        vclock.loop.run_until_complete(scenario())
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    assert sorted(stream.getvalue().splitlines()) == [
+        'level=warning logger=test.bound port=fxo1 call=c1 msg="caller hung up"',
+        'level=warning logger=test.bound port=fxo2 call=c2 msg="caller hung up"',
+        'level=warning logger=test.bound port=fxs1 msg="outside any call"',
+    ]
