@@ -178,13 +178,15 @@ def _signature(config: Mapping[str, Any], label: str) -> tuple:
 
 
 def test_menus(config: Mapping[str, Any], name: str = "configuration", prompts_dir: Path | None = None,
-               simulate: bool = True) -> Report:
-    """Walk every path of ``config``; see the module docstring."""
+               simulate: bool = True, states: set[str] | None = None) -> Report:
+    """Walk every path of ``config`` (in every schedule state, or only ``states``); see the module docstring."""
     report = Report(name)
     prompts = PromptLibrary(prompts_dir)
     walker = Walker(config, prompts_dir)
     done: set[tuple] = set()
     for label, (moment, forced) in schedule_states(config).items():
+        if states is not None and label not in states:
+            continue
         report.states.append(label)
         analysis = analyse(config, label, prompts)
         for problem in analysis.problems:
