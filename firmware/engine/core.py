@@ -22,6 +22,8 @@ import itertools
 import logging
 from typing import Any, Awaitable, Callable, Mapping
 
+import numpy as np
+
 from drivers.clock import Clock
 from drivers.errors import PortError
 from drivers.port import SILENCE, Port, PortEvent
@@ -309,15 +311,16 @@ class Engine(AppRunner):
 
     def _frame_for(self, name: str, leg: Leg | None, mixed: dict[str, Any]) -> Any:
         if leg is not None:
-            if leg.id in mixed:
-                return mixed[leg.id]
             source = leg.source
-            if source is not None:
+            if source is not None:  # a prompt or tone; while bridged it is heard over the other party
                 frame, finished = next_frame(source)
                 if finished:
                     leg._source_finished()
+                if leg.id in mixed:
+                    total = mixed[leg.id].astype(np.int32) + frame
+                    return np.clip(total, -32768, 32767).astype(np.int16)
                 return frame
-            return SILENCE
+            return mixed.get(leg.id, SILENCE)
         source = self.port_sources.get(name)
         if source is None:
             return SILENCE

@@ -191,3 +191,20 @@ def test_reconfigure_applies_extensions_and_reports_port_changes(office):
     assert office.engine.desk.phones["fxs2"].extension["name"] == "Sales team"
     cfg["lines"].pop()
     assert office.engine.reconfigure(cfg) == ["lines"]
+
+
+def test_a_prompt_played_to_a_bridged_leg_is_heard_over_the_other_party(office):
+    import numpy as np
+    out = []
+
+    async def app(leg):
+        other = office.engine.new_leg(office.ports["fxs1"], "internal")
+        office.engine.bridge(leg, other)
+        out.append(await leg.play("short", interruptible=False))
+    office.ports["fxo1"].keep_written = True
+    office.ports["fxs1"].captured.extend([np.full(160, 5, dtype=np.int16)] * 10)
+    _answer(office, app)
+    office.run(0.3)
+    assert out == [None]                                   # the prompt finished although bridged
+    loud = [f[0] for f in office.ports["fxo1"].written if f.any()]
+    assert 1005 in loud                                     # prompt (1000) over the other party (5)
