@@ -129,3 +129,21 @@ def test_tmpfiles_snippet_creates_the_directories_and_the_first_config(tmp_path)
     (state / "config.yaml").write_text("edited\n")
     subprocess.run(["systemd-tmpfiles", f"--root={root}", "--create", str(conf)], check=True, timeout=60)
     assert (state / "config.yaml").read_text() == "edited\n"
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_execstart_is_a_command_line_the_cli_accepts(unit):
+    """A renamed or removed option would make the unit fail at boot; the real parser says now."""
+    import shlex
+
+    from firmware.cli import build_parser
+    (exec_start,) = directives(unit)["ExecStart"]
+    argv = shlex.split(exec_start)
+    assert argv[0] == "/opt/switchboard/bin/switchboard"
+    args = build_parser().parse_args(argv[1:])
+    assert args.command in ("run", "web")
+    if args.command == "run":
+        assert not args.sim and args.data == "/var/lib/switchboard"
+        assert args.config == "/var/lib/switchboard/config.yaml"
+    else:
+        assert args.port == 443 and args.socket == "/run/switchboard/control.sock"
