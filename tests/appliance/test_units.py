@@ -147,3 +147,23 @@ def test_execstart_is_a_command_line_the_cli_accepts(unit):
         assert args.config == "/var/lib/switchboard/config.yaml"
     else:
         assert args.port == 443 and args.socket == "/run/switchboard/control.sock"
+
+
+def test_sysusers_snippet_creates_the_accounts_in_a_root(tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("systemd-sysusers") is None:
+        pytest.skip("systemd-sysusers is not installed")
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/passwd").write_text("root:x:0:0::/root:/bin/sh\n")
+    (tmp_path / "etc/group").write_text("root:x:0:\naudio:x:29:\ndialout:x:20:\n")  # as Debian has them
+    proc = subprocess.run(["systemd-sysusers", f"--root={tmp_path}", str(SYSTEMD / "sysusers.d/switchboard.conf")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    users = {l.split(":")[0]: l.split(":") for l in (tmp_path / "etc/passwd").read_text().splitlines()}
+    groups = {l.split(":")[0]: l.split(":")[3].split(",") for l in (tmp_path / "etc/group").read_text().splitlines()}
+    assert users["switchboard"][6] == users["switchboard-web"][6] == "/usr/sbin/nologin"
+    for group in ("gpio", "audio", "dialout"):
+        assert "switchboard" in groups[group] and "switchboard-web" not in groups[group]
+    assert groups["switchboard"] == ["switchboard-web"]
+    assert "root:x:0:" in (tmp_path / "etc/group").read_text(), "existing groups are kept"
