@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from drivers.clock import LoopClock
-from drivers.errors import ConfigError, SwitchboardError
+from drivers.errors import ConfigError, HardwareError, SwitchboardError
 from firmware.engine.assembly import Box, build_box
 from firmware.engine.bus import BusEvent
 
@@ -299,9 +299,15 @@ def real_ports(clock: LoopClock, config: Any) -> tuple[dict[str, Any], Any]:
     country = str((config.get("office") or {}).get("country", "US"))
     ports: dict[str, Any] = {}
     for entry in config.get("lines") or []:
-        from drivers.fxo import build_fxo
-        ports[entry["port"]] = build_fxo(entry["port"], clock, factory, board, _audio(clock, board, entry["port"]),
-                                         country)
+        name = str(entry["port"])
+        if name.startswith("modem"):
+            from drivers.modem.board import build_modem
+            ports[name] = build_modem(name, clock, board)
+        elif name.startswith("fxo"):
+            from drivers.fxo import build_fxo
+            ports[name] = build_fxo(name, clock, factory, board, _audio(clock, board, name), country)
+        else:
+            raise HardwareError(f"line port {name}: this board has no driver for it (fxo or modem ports only)")
     for entry in config.get("phones") or []:
         from drivers.fxs import build_fxs
         ports[entry["port"]] = build_fxs(entry["port"], clock, factory, board, _audio(clock, board, entry["port"]),

@@ -67,3 +67,13 @@ def test_live_log_lines():
                                   "destination": "menu:main"})
     assert describe(ev) == "line1 answered 5551234 BOB → menu:main"
     assert describe(BusEvent("tone", 1.0, {"tone": "dial"})) is None
+
+
+def test_real_ports_are_built_from_the_board_profile(vclock):
+    from firmware.config import load
+    from firmware.daemon import real_ports
+    ports, panel = real_ports(vclock, load(None))     # the example office's board uses the sim GPIO backend
+    assert sorted(ports) == ["fxo1", "fxo2", "fxs1", "fxs2", "fxs3", "fxs4"]
+    assert {p.kind for p in ports.values()} == {"fxo", "fxs"}
+    assert "line1" in panel.leds
+    panel.close()
