@@ -103,6 +103,7 @@ class FxoPort(PinPort):
         self._pol_timer: Timer | None = None
         self._use_timer: Timer | None = None
         self._dial_ready = False
+        self._flashing = False
         self._pending_digits = ""
         self._sending = ""
         self._cid = None
@@ -241,9 +242,17 @@ class FxoPort(PinPort):
         length = (ms if ms is not None else self.timing.flash_ms) / 1000
         if length <= 0:
             raise PortError("a hook flash needs a positive duration")
+        if self._flashing:
+            raise PortError(f"{self.name} is already flashing")
         self._ignore_loop_until = self.clock.now() + length + self.timing.seize_settle_ms / 1000
         if self._drive(self.relay, False):
-            self.clock.call_later(length, lambda: self.seized and self._drive(self.relay, True))
+            self._flashing = True
+            self.clock.call_later(length, self._flash_done)
+
+    def _flash_done(self) -> None:
+        self._flashing = False
+        if self.seized:
+            self._drive(self.relay, True)
 
     def dial(self, digits: str) -> None:
         if not self.seized and self._seize_timer is None:

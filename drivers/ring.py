@@ -75,7 +75,7 @@ class RingTiming:
     valid_events: int = 4
     min_burst_ms: float = 100.0
     off_gap_ms: float = 0.0          # 0: twice the longest valid spacing, at least 70 ms
-    cycle_gap_ms: float = 1000.0
+    cycle_gap_ms: float = 1100.0
     max_burst_ms: float = 3000.0
     ring_timeout_s: float = 8.0
     abandon_margin_s: float = 2.0
@@ -188,6 +188,11 @@ class RingDetector:
         self._group_timer = None
         bursts = self._bursts
         end = bursts[-1][1]
+        gap = self.timing.cycle_gap_ms / 1000
+        if self._run and self._run_start < end + gap and self._last_fall is not None:
+            # a burst began inside the gap and is still being validated: decide once it has or has not
+            self._group_timer = self.clock.call_at(self._last_fall + self.off_gap + 0.001, self._close_ring)
+            return
         pattern = _pattern(bursts)
         cadence = self._match(pattern, partial=True)
         self.cadence = self.cadence or cadence

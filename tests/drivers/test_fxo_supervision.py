@@ -96,3 +96,20 @@ def test_dial_without_dial_tone_waits_for_the_timeout(line, vclock, advance):
     assert "dial_done" not in kinds(events)
     advance(0.5)
     assert [e.data["digits"] for e in events if e.kind == "dial_done"] == ["1"]
+
+
+def test_one_flash_at_a_time_and_none_on_hook(line, vclock, advance):
+    from drivers.errors import PortError
+
+    port, pins, events = line
+    with pytest.raises(PortError, match="on-hook"):
+        port.flash()
+    port.seize()
+    advance(1.0)
+    port.flash(300)
+    with pytest.raises(PortError, match="already flashing"):
+        port.flash(300)
+    advance(0.5)
+    port.flash(300)
+    advance(0.5)
+    assert pins["relay"].state is True
