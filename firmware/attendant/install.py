@@ -19,7 +19,8 @@ registers the applications:
 
 and the desk-phone feature codes ``voicemail.access_code`` (default ``*98``) → ``vm_login`` and
 ``schedule.feature_code`` (default ``*28``) → ``schedule_mode``. Night mode switched elsewhere (the panel's
-day/night button, the engine's control command) becomes a schedule override. :meth:`Services.stop` stops
+day/night button, the engine's control command) becomes a schedule override; a message changed through the
+control API (``voicemail`` event) updates its mailbox's lamp. :meth:`Services.stop` stops
 the schedule timer and the mailer thread. :func:`register_control` adds ``schedule.set_mode`` (day, night,
 auto) and ``schedule.status`` to the control API.
 
@@ -136,8 +137,15 @@ def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, sp
     log.info("attendant installed: %d menus, %d mailboxes, schedule %s", len(attendant.menus),
              len(voicemail.boxes), schedule.state())
     services = Services(voicemail, schedule, attendant, directory, router, index, mailer, clock=engine.clock)
-    services.unsubscribe = engine.bus.subscribe(lambda e: schedule.follow_night(bool(e.data.get("active"))),
-                                                kinds=["night"])
+    def on_event(event: Any) -> None:
+        if event.kind == "night":
+            schedule.follow_night(bool(event.data.get("active")))
+        elif event.kind == "voicemail":           # a message changed through the control API (web inbox)
+            box = voicemail.mailbox(event.data.get("mailbox"))
+            if box is not None:
+                voicemail.update_mwi(box)
+
+    services.unsubscribe = engine.bus.subscribe(on_event, kinds=["night", "voicemail"])
     return services
 
 

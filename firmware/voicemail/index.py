@@ -82,10 +82,10 @@ class MessageIndex:
         return self._message(row) if row else None
 
     def counts(self, mailbox: str) -> dict[str, int]:
-        counts = {"new": 0, "saved": 0}
-        for m in self.store.messages(mailbox, limit=1000):
-            counts[m["folder"]] = counts.get(m["folder"], 0) + 1
-        return counts
+        """``new`` (unheard, in the new folder: what lights the lamp), ``saved`` and ``total``."""
+        counts = self.store.mwi_counts().get(mailbox) or {}
+        return {"new": int(counts.get("new", 0)), "saved": int(counts.get("saved", 0)),
+                "total": int(counts.get("total", 0))}
 
     def move(self, message_id: int, folder: str) -> None:
         self.store.mark_message(message_id, folder=folder, heard=folder == "saved")

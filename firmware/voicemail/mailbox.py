@@ -107,8 +107,7 @@ class Voicemail:
         return self.index.counts(box.number)
 
     def is_full(self, box: Mailbox) -> bool:
-        counts = self.counts(box)
-        return counts["new"] + counts["saved"] >= self.max_messages
+        return self.counts(box)["total"] >= self.max_messages
 
     def messages(self, box: Mailbox, folder: str) -> list[Message]:
         return self.index.messages(box.number, folder)

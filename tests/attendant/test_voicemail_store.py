@@ -69,10 +69,10 @@ def test_message_saved_with_row_file_and_mwi(vm):
     assert ("mailbox", {"mailbox": "201", "new": 1, "saved": 0, "extensions": ["201"]}) in vm.events
     assert vm.index.store.messages("201")[0]["path"] == str(vm.audio_path(msg))
     vm.save(msg)
-    assert vm.counts(box) == {"new": 0, "saved": 1}
+    assert vm.counts(box) == {"new": 0, "saved": 1, "total": 1}
     assert [e for e in vm.events if e[0] == "mwi"][-1][1]["active"] is False
     vm.delete(vm.messages(box, "saved")[0])
-    assert vm.counts(box) == {"new": 0, "saved": 0} and not list(box.folder.glob("msg-*.wav"))
+    assert vm.counts(box) == {"new": 0, "saved": 0, "total": 0} and not list(box.folder.glob("msg-*.wav"))
 
 
 def test_short_and_silent_recordings_are_discarded(vm):
@@ -202,7 +202,7 @@ def test_saved_messages_older_than_the_limit_are_purged(tmp_path, vclock):
     vm.save(msg)
     assert vm.purge_saved() == 0
     vclock.loop.run_until_complete(_sleep(31 * 86400))
-    assert vm.purge_saved() == 1 and vm.counts(box) == {"new": 0, "saved": 0}
+    assert vm.purge_saved() == 1 and vm.counts(box) == {"new": 0, "saved": 0, "total": 0}
     index.close()
 
 
