@@ -81,6 +81,10 @@ class ProgressDetector:
         self._sig_idx = [[freqs.index(f) for f in s] for s in sigs]
         n = np.arange(BLOCK)
         self._basis = np.exp(-2j * np.pi * np.outer(n, freqs) / RATE)
+        self._fvec = np.array(freqs)
+        self._tol_hz = 0.027 * self._fvec + 1.0                 # accept +-2 %, refuse 425 vs 440 Hz (3.5 %)
+        merged = {f for spec in specs.values() for f in _resolvable(spec.freqs) if f not in spec.freqs}
+        self._merged = np.array([f in merged for f in freqs])
         self._min_pow = (amplitude(min_level_dbm0) * BLOCK / 2.0) ** 2
         longest_on = {}
         for p in self._patterns:
@@ -93,6 +97,9 @@ class ProgressDetector:
     def reset(self) -> None:
         """Forget all audio; time restarts at 0."""
         self._pending = np.zeros(0)
+        self._prev_e = 0.0
+        self._prev_p = np.zeros(len(self._freqs))
+        self._prev_s = np.zeros(len(self._freqs), dtype=complex)
         self._block = 0
         self._label = -1
         self._label_start = 0
@@ -127,30 +134,42 @@ class ProgressDetector:
 
     # ----------------------------------------------------------------------------------------- blocks
     def _labels(self, blocks: np.ndarray) -> np.ndarray:
+        """Signature index (or -1) of each block, judged over that block and the one before it (40 ms,
+        so a 25 Hz beat between two close tones or a 16 Hz AM ringback does not flicker)."""
+        n = blocks.shape[0]
         energy = np.einsum("ij,ij->i", blocks, blocks)
-        labels = np.full(blocks.shape[0], -1)
         loud = energy * BLOCK / 2.0 > self._min_pow
-        if not loud.any():
-            return labels
-        s = blocks[loud] @ self._basis
+        if not loud.any() and self._prev_e * BLOCK / 2.0 <= self._min_pow:
+            self._prev_e, self._prev_p = float(energy[-1]), np.zeros(len(self._freqs))
+            self._prev_s = np.zeros(len(self._freqs), dtype=complex)
+            return np.full(n, -1)
+        starts = (self._block + np.arange(n)) * BLOCK
+        s = (blocks @ self._basis) * np.exp(-2j * np.pi * np.outer(starts % (RATE * 10), self._fvec) / RATE)
         p = s.real ** 2 + s.imag ** 2                     # |S|^2; a sine of amplitude a gives (a*N/2)^2
-        tone_energy = p * 2.0 / BLOCK                     # the sine's energy in the block
-        best = np.full(p.shape[0], -1)
-        best_frac = np.zeros(p.shape[0])
+        prev = np.vstack((self._prev_s[None, :], s[:-1]))
+        # each tone's frequency from the phase advance over one block, so 440 Hz is not 425 Hz
+        offset = np.angle(s * np.conj(prev)) * RATE / (2.0 * np.pi * BLOCK)
+        on_freq = (np.abs(offset) <= self._tol_hz) | self._merged
+        self._prev_s = s[-1]
+        e2 = energy + np.concatenate(([self._prev_e], energy[:-1]))
+        p2 = p + np.vstack((self._prev_p[None, :], p[:-1]))
+        self._prev_e, self._prev_p = float(energy[-1]), p[-1]
+        tone_energy = p2 * 2.0 / BLOCK                    # the sines' energy in the two blocks
+        best = np.full(n, -1)
+        best_frac = np.zeros(n)
         for k, idx in enumerate(self._sig_idx):
-            sub = p[:, idx]
-            frac = tone_energy[:, idx].sum(axis=1) / energy[loud]
-            strong = sub.min(axis=1) >= sub.max(axis=1) * 0.1
+            sub = p2[:, idx]
+            frac = tone_energy[:, idx].sum(axis=1) / np.maximum(e2, 1e-9)
+            strong = sub.min(axis=1) >= sub.max(axis=1) * 0.25       # tones of a pair within 6 dB
             level_ok = sub.min(axis=1) >= self._min_pow
-            ok = strong & level_ok & (frac >= 0.6) & (frac > best_frac + 0.05 * len(idx))
+            ok = strong & level_ok & on_freq[:, idx].all(axis=1) & (frac >= 0.6) & (frac > best_frac + 0.05 * len(idx))
             best = np.where(ok, k, best)
             best_frac = np.where(ok, frac, best_frac)
-        labels[loud] = best
-        return labels
+        return best
 
     def _step(self, label: int, events: list[ToneEvent]) -> None:
         if label == self._label:
-            self._cand_count = 0
+            self._cand, self._cand_count = label, 0
         elif label == self._cand:
             self._cand_count += 1
             if self._cand_count >= 2:
@@ -225,6 +244,7 @@ class ProgressDetector:
             for i, (lab, _start, length) in enumerate(tail):
                 nominal = cad[(rot + i) % len(cad)]
                 sounding = (rot + i) % 2 == 0
+                length += -1 if sounding else 1           # the 40 ms judgement stretches tone by a block
                 if (lab == pat.signature) != sounding or (not sounding and lab != -1):
                     ok = False
                     break

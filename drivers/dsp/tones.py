@@ -9,7 +9,7 @@ What it is not: a mixer or a player; it makes samples, the audio path decides wh
 Levels are in dBm0 **per frequency** (see :mod:`drivers.dsp.levels`: full-scale sine = +3.14 dBm0).
 A :class:`ToneSpec` is a list of :class:`Segment` (duration in ms, frequencies, level offset); ``ms == 0``
 holds the segment forever; ``repeat`` loops the list, otherwise silence follows it. ``modulation_hz``
-amplitude-modulates every segment (Japan's 400 Hz x 16 Hz ringback). Sources: ITU-T E.180 supplement as
+amplitude-modulates every segment, 40 % depth, mean power at the nominal level (Japan's 400 Hz x 16 Hz). Sources: ITU-T E.180 supplement as
 carried in Asterisk's indications table, the US Precise Tone Plan levels, BT SIN 350 for the UK.
 """
 from __future__ import annotations
@@ -257,6 +257,10 @@ def dtmf(digits: str, on_ms: float = 100, off_ms: float = 100, level_dbm0: float
     return to_int16(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int16)
 
 
+_AM_GAIN = 1.0 / np.sqrt(0.6 ** 2 + 0.4 ** 2 / 2)
+"""Amplitude modulation keeps the tone's mean power at its nominal level."""
+
+
 class ToneGenerator:
     """Streaming, phase-continuous generator of a country's call-progress tone.
 
@@ -295,7 +299,7 @@ class ToneGenerator:
                 self._advance()
         if self.spec.modulation_hz:
             t = (np.arange(n) + self._n) / self.rate
-            out *= 0.6 + 0.4 * np.sin(2.0 * np.pi * self.spec.modulation_hz * t)
+            out *= _AM_GAIN * (0.6 + 0.4 * np.sin(2.0 * np.pi * self.spec.modulation_hz * t))
         self._n += n
         return to_int16(out)
 
