@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import post
+from webui_helpers import post
 
 
 def tone(rate: int = 44100, seconds: float = 0.5, channels: int = 2, fmt: str = "WAV",

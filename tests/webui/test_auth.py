@@ -1,7 +1,7 @@
 """First-run wizard, login with lockout, logout, CSRF, cookies and security headers."""
 from __future__ import annotations
 
-from conftest import PASSWORD, csrf, form_token, post, wizard_form
+from webui_helpers import PASSWORD, csrf, form_token, post, wizard_form
 
 
 def test_every_page_leads_to_the_wizard_until_a_password_is_set(client):

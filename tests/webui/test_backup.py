@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from conftest import post
+from webui_helpers import post
 
 
 def snapshot_box(app, fake) -> tuple:

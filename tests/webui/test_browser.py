@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import soundfile as sf
 
-from conftest import CHEAP_HASHER, PASSWORD
+from webui_helpers import CHEAP_HASHER, PASSWORD
 
 pytestmark = pytest.mark.slow
 

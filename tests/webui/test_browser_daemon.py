@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from conftest import PASSWORD
+from webui_helpers import PASSWORD
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import csrf, form_token, post
+from webui_helpers import csrf, form_token, post
 
 
 def ext_form(revision: str, **values) -> dict:

@@ -5,7 +5,7 @@ import csv
 import io
 import threading
 
-from conftest import post
+from webui_helpers import post
 
 
 def commands(fake, name):

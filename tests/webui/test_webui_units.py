@@ -15,7 +15,7 @@ from webui.files import BadInput, atomic_write, inside, safe_name
 from webui.live import LiveFeed
 from webui.security import LoginLimiter
 from webui.state import WebState
-from conftest import CHEAP_HASHER
+from webui_helpers import CHEAP_HASHER
 
 
 @pytest.mark.parametrize("name", ["greeting-day", "menu_2", "A1"])
