@@ -159,10 +159,7 @@ class FxoPort(PinPort):
         self.emit(kind, t, **data)
 
     def _listen_cid(self, t: float) -> None:
-        from drivers.dsp.callerid import CallerIdDecoder
-
-        if self._cid is None:
-            self._cid = CallerIdDecoder("auto")
+        """Open the caller-ID window after an on-hook line reversal (ETSI: data before the first ring)."""
         self._cid_until = t + self.timing.cid_window_s
 
     def _feed_cid(self, frame: np.ndarray) -> None:

@@ -86,16 +86,17 @@ class FxsPort(PinPort):
         self.country = country.upper()
         self.timing = t = timing_ or FxsTiming()
         self.tz = tz
-        if t.open_loop_method not in ("auto", "relay", "reversal"):
-            raise PortError(f"{name}: open_loop_method must be auto, relay or reversal")
-        for key, allowed in (("cid_standard", ("auto", "bell202", "v23", "dtmf")),
+        for key, allowed in (("open_loop_method", ("auto", "relay", "reversal")),
+                             ("cid_standard", ("auto", "bell202", "v23", "dtmf")),
                              ("cid_timing", ("auto", "after", "before")),
                              ("dtmf_source", ("software", "mt8870", "both"))):
             if getattr(t, key) not in allowed:
                 path = f"board.ports.{name}.{key}"
                 raise ConfigError(f"{path} must be one of {', '.join(allowed)}", [(path, f"one of {', '.join(allowed)}")])
         if t.open_loop_method == "relay" and ol is None:
-            raise PortError(f"{name}: open_loop_method is relay but the board has no ol pin for this port")
+            path = f"board.ports.{name}.open_loop_method"
+            raise ConfigError(f"{path} is relay but the board has no ol pin for {name}",
+                              [(path, "relay needs pins.ol")])
         self.ring_hz = t.ring_hz or ring_frequency(self.country)
         self.hook = HookMachine(clock, self._hook_event, hook_timing)
         if mt8870 is None and t.dtmf_source != "software":
@@ -156,7 +157,8 @@ class FxsPort(PinPort):
             if self.ringing:
                 self._stop_ringing()        # ring trip
             self.outbox.clear()
-            self.dtmf and self.dtmf.reset()
+            if self.dtmf is not None:
+                self.dtmf.reset()
         elif kind == "on_hook" and self._vmwi_pending:
             self.clock.call_later(1.0, self._send_pending_vmwi)
         elif kind == "digit" and not self.merger.accept(data["digit"], "pulse", data["start"], data["end"]):
