@@ -8,13 +8,13 @@ from drivers.audio.resample import Resampler, to_int16
 
 
 @pytest.mark.parametrize("rin, rout", [(48000, 8000), (44100, 8000), (8000, 48000), (8000, 44100), (16000, 8000)])
-@pytest.mark.parametrize("block", [1, 97, 882, 960])
+@pytest.mark.parametrize("block", [7, 97, 882, 960])
 def test_blocks_of_any_size_give_one_continuous_signal_at_the_exact_ratio(rin, rout, block):
-    x = np.sin(2 * np.pi * 440 * np.arange(rin) / rin).astype(np.float32) * 10000
+    x = np.sin(2 * np.pi * 440 * np.arange(rin // 4) / rin).astype(np.float32) * 10000
     whole = Resampler(rin, rout).process(x)
     r = Resampler(rin, rout)
     pieces = np.concatenate([r.process(x[i:i + block]) for i in range(0, len(x), block)])
-    assert abs(len(pieces) * r.step - (rin - r.lookahead)) <= max(1.0, r.step)  # exact ratio less look-ahead
+    assert abs(len(pieces) * r.step - (len(x) - r.lookahead)) <= max(1.0, r.step)  # exact ratio less look-ahead
     assert abs(len(pieces) - len(whole)) <= 1
     assert np.allclose(pieces[:len(whole)], whole[:len(pieces)], atol=0.05)
 
