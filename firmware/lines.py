@@ -300,6 +300,9 @@ class LineHunter:
                 break
             dialled += digit
         if dialled:
+            if leg.call is not None:
+                leg.call.dialled = dialled
+                self.engine.update_call_log(leg.call, dialled=dialled, line=line.id)
             self.engine.bus.publish("dialled", leg=leg.id, line=line.id, digits=dialled)
 
     async def _reorder(self, leg: Leg, reason: str) -> None:

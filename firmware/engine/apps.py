@@ -35,6 +35,8 @@ class Call:
         self.legs: list[Leg] = []
         self.disposition: str | None = None
         """Set by an application that knows better (``voicemail``); else answered/abandoned by leg count."""
+        self.dialled: str | None = None
+        """The digits an extension dialled on a line (outgoing calls)."""
 
     def snapshot(self) -> dict[str, Any]:
         return {"id": self.id, "since": round(self.started, 3), "legs": [leg.id for leg in self.legs]}

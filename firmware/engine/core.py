@@ -199,6 +199,16 @@ class Engine(AppRunner):
         except Exception:
             log.exception("writing the call log failed for %s", call.id)
 
+    def update_call_log(self, call: Call, **fields: Any) -> None:
+        """Change fields of a call's open call-log row (``dialled``, ``extension``, ``line``…)."""
+        update = getattr(self.store, "call_update", None)
+        if update is None:
+            return
+        try:
+            update(call.id, **fields)
+        except Exception:
+            log.exception("updating the call log failed for %s", call.id)
+
     def _log_call(self, call: Call, seconds: float) -> None:
         log_call = getattr(self.store, "log_call", None)
         if log_call is None:
@@ -208,6 +218,7 @@ class Engine(AppRunner):
                   "direction": first.direction, "port": first.port.name,
                   "line": next((leg.vars["line"] for leg in call.legs if "line" in leg.vars), None),
                   "disposition": call.disposition or ("answered" if len(call.legs) > 1 else "abandoned"),
+                  "dialled": call.dialled,
                   "caller_number": (first.caller_id or {}).get("number"),
                   "caller_name": (first.caller_id or {}).get("name"),
                   "legs": [{"port": leg.port.name, "direction": leg.direction, "extension": leg.extension,

@@ -279,6 +279,26 @@ def test_stop_ends_calls_cleanly(vclock):
     assert not o.engine.media.running
 
 
+def test_outgoing_call_is_logged_with_the_number_dialled(vclock, tmp_path):
+    from firmware.store import Store
+    store = Store.for_clock(tmp_path / "sb.db", vclock)
+    o = Office(vclock)
+    o.engine.store = store
+    o.start()
+    o.emit("fxs1", "off_hook")
+    o.run(0.5)
+    _dial(o, "fxs1", "9")
+    o.emit("fxo2", "dial_tone")
+    _dial(o, "fxs1", "5551234")
+    o.run(5)
+    o.emit("fxs1", "on_hook")
+    o.run(0.1)
+    rows, _ = store.query_calls()
+    assert rows[0]["dialled"] == "5551234" and rows[0]["line"] == "line2" and rows[0]["extension"] == "200"
+    o.stop()
+    store.close()
+
+
 def test_calls_are_written_to_the_store(vclock, tmp_path):
     from firmware.store import Store
     store = Store.for_clock(tmp_path / "sb.db", vclock)
