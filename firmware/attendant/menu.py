@@ -193,6 +193,12 @@ class Attendant:
             if target.kind != "operator":
                 await self._final(leg, "operator")
 
+    def _operator_or_none(self) -> Target | None:
+        try:
+            return self.router.parse("operator")
+        except RouteError:
+            return None
+
     async def _final(self, leg: Leg, destination: str) -> None:
         """Send the caller to a destination string; if it cannot be reached, say so and hang up."""
         try:
@@ -200,10 +206,13 @@ class Attendant:
         except RouteError as exc:
             log.error("%s: destination %r: %s", leg.id, destination, exc)
             target = None
-        if target is not None and target.kind == "menu" and not leg.vars.get("attendant_final_menu"):
-            leg.vars["attendant_final_menu"] = True
-            await self._walk(leg, [target.arg])
-            return
+        if target is not None and target.kind == "menu":
+            if not leg.vars.get("attendant_final_menu"):
+                leg.vars["attendant_final_menu"] = True
+                await self._walk(leg, [target.arg])
+                return
+            log.warning("%s: on_fail menus lead back into each other; sending the caller on", leg.id)
+            target = None if destination == "operator" else self._operator_or_none()
         if target is not None:
             try:
                 await self.router.run(leg, target)

@@ -180,3 +180,13 @@ def test_star_in_the_menu_reaches_voicemail_login(office):
     office.press("480716#")
     office.run(2)
     assert "vm-you-have" in office.prompts()
+
+
+def test_on_fail_menus_that_point_at_each_other_end_at_the_operator(office_at):
+    cfg = config()
+    cfg["menus"]["main"]["on_fail"] = "menu:more"
+    cfg["menus"]["more"]["on_fail"] = "menu:main"
+    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office.call_in()
+    office.run(300)
+    assert office.ringing() == ["200"] and not office.errors()
