@@ -13,12 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from drivers.errors import SwitchboardError
 from drivers.sim.audio import Ear, Mouth, speech
 
 if TYPE_CHECKING:
-    from drivers.sim.exchange import Exchange, SimLine
+    from drivers.sim.exchange import Exchange
+    from drivers.sim.line import SimLine
 
 HANG_UP_WAYS = ("loop_drop", "busy_tone")
+
+
+class SimStateError(SwitchboardError, RuntimeError):
+    """A simulated person was asked to do something their call does not allow (keys on a ringing call)."""
 
 
 class Party:
@@ -79,7 +85,7 @@ class Party:
 
     def _need_connected(self, what: str) -> None:
         if self.state != "connected":
-            raise RuntimeError(f"{self!r} cannot {what}: the call is {self.state}")
+            raise SimStateError(f"{self!r} cannot {what}: the call is {self.state}")
 
     # -- what the person hears ---------------------------------------------------------------------------
     def heard(self, seconds: float | None = 3.0) -> np.ndarray:

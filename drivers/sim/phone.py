@@ -23,6 +23,7 @@ from drivers.gpio.sim import SimPin
 from drivers.port import SILENCE
 from drivers.ring import CADENCES, country_cadence
 from drivers.sim.audio import Ear, Mouth, PullChannel, speech
+from drivers.sim.party import SimStateError
 
 DIAL_MODES = ("tone", "pulse")
 
@@ -183,7 +184,7 @@ class SimDeskPhone:
 
     def _need_off_hook(self, what: str) -> None:
         if not self.off_hook:
-            raise RuntimeError(f"the phone on {self.port} is on-hook; lift it before you {what}")
+            raise SimStateError(f"the phone on {self.port} is on-hook; lift it before you {what}")
 
     # -- audio, pulled by the office's media tick --------------------------------------------------------------
     def _next_frame(self) -> np.ndarray | None:

@@ -214,3 +214,19 @@ def test_message_waiting_set_while_ringing_is_sent_when_the_ringing_stops(make_o
     port.stop_ring()
     run(2.5)
     assert phone.mwi is True
+
+
+def test_impossible_requests_to_simulated_people_are_clear_errors(make_office, run):
+    from drivers.errors import SwitchboardError
+
+    office, events, tick = make_office()
+    with pytest.raises(SwitchboardError, match="on-hook; lift it"):
+        office.phones["fxs1"].dial("1")
+    caller = office.exchange.call_in()
+    with pytest.raises(SwitchboardError, match="the call is ringing"):
+        caller.press("1")
+    with pytest.raises(ValueError, match="how"):
+        caller.hang_up(how="slam")
+    office.phones["fxs1"].lift()
+    with pytest.raises(ValueError, match="rotary"):
+        office.phones["fxs1"].dial("1*", mode="pulse")
