@@ -114,7 +114,8 @@ class ModemPort(VoiceDialogues, Port):
         self._rings = 0
         self._cid = CallerIdAssembler()
         self._in_call = False
-        self._dialled = False
+        self._want_dial_tone = False  # seized to dial out: dial tone before dialling is news, not a hang-up
+        self._heard_dial_tone = False
 
     # -- lifecycle (loop thread) -------------------------------------------------------------------
     def open(self) -> None:
@@ -281,8 +282,10 @@ class ModemPort(VoiceDialogues, Port):
             log.debug("modem %s: unknown DLE code %r ignored", self.name, code)
 
     def _tone(self, tone: str) -> None:
-        if tone == "dial" and self._in_call and not self._dialled:
-            self.emit("dial_tone")
+        if tone == "dial" and self._in_call and self._want_dial_tone:
+            if not self._heard_dial_tone:  # a modem may repeat <DLE>d while the tone lasts
+                self._heard_dial_tone = True
+                self.emit("dial_tone")
             return
         self.emit("tone", tone=tone)
         if self._in_call and tone in ("busy", "dial"):
@@ -300,9 +303,10 @@ class ModemPort(VoiceDialogues, Port):
             return
         self._cancel("abandon")
         self._flush_cid()
+        self._want_dial_tone = self.state != "ringing"  # answering a call hears no dial tone unless it ended
+        self._heard_dial_tone = False
         self.state = "offhook"
         self._in_call = True
-        self._dialled = False
         self.audio.reset()
         self._submit("seize", self._job_seize)
 
@@ -319,7 +323,7 @@ class ModemPort(VoiceDialogues, Port):
             raise PortError(f"cannot dial {''.join(sorted(bad))!r} on modem line {self.name}")
         if self.state != "offhook":
             raise PortError(f"modem line {self.name} must be seized before dialling")
-        self._dialled = True
+        self._want_dial_tone = False
         self._submit("dial", lambda: self._job_dial(digits))
 
     def _end_call_state(self) -> None:

@@ -199,3 +199,25 @@ def test_a_modem_clock_running_ahead_never_builds_up_latency():
         ch.feed(encode(np.full(FRAME_SAMPLES, 256, np.int16), "u8"))
     ch.read()
     assert len(ch._capture) == ch.low_water - 1 and ch.counters["skew_drops"] == 20 - ch.low_water
+
+
+def test_dial_tone_in_an_answered_call_means_the_caller_hung_up(vclock, port, fake):
+    fake.ring()
+    pump(vclock, lambda: port.state == "ringing")
+    answer(vclock, port, fake)
+    fake.dial_tone()
+    pump(vclock, lambda: port.rec.of("disconnect"))
+    assert port.rec.of("disconnect")[0].data["reason"] == "dial_tone" and not port.rec.of("dial_tone")
+
+
+def test_dial_tone_after_dialling_out_means_the_far_end_hung_up(vclock, port, fake):
+    port.seize()
+    pump(vclock, lambda: port.voice == "rx")
+    fake.dial_tone()
+    fake.dial_tone()  # reported again while it lasts: still one event, no hang-up
+    pump(vclock, lambda: port.rec.of("dial_tone"))
+    port.dial("5")
+    pump(vclock, lambda: port.rec.of("dial_done"))
+    fake.dial_tone()
+    pump(vclock, lambda: port.rec.of("disconnect"))
+    assert port.rec.of("disconnect")[0].data["reason"] == "dial_tone" and len(port.rec.of("dial_tone")) == 1
