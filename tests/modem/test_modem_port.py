@@ -216,6 +216,8 @@ def test_dial_tone_after_dialling_out_means_the_far_end_hung_up(vclock, port, fa
     fake.dial_tone()
     fake.dial_tone()  # reported again while it lasts: still one event, no hang-up
     pump(vclock, lambda: port.rec.of("dial_tone"))
+    settle(vclock, 0.1)
+    assert not port.rec.of("disconnect")
     port.dial("5")
     pump(vclock, lambda: port.rec.of("dial_done"))
     fake.dial_tone()
