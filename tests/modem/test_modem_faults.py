@@ -35,8 +35,12 @@ def test_a_modem_that_stops_answering_is_reset_with_back_off_and_comes_back(vclo
             assert attempts[-1] - failed_at[-1] == pytest.approx(expected, abs=0.005)
             failed_at.append(vclock.now())
         fake.recover()
-        advance(vclock, 4.001)
-        pump(vclock, lambda: port.state == "idle")
+        for _ in range(3):  # the next attempt succeeds (allow a retry if a loaded machine is slower than 0.4 s)
+            n = len(attempts)
+            advance(vclock, 4.001)
+            pump(vclock, lambda: len(attempts) > n and port.state in ("idle", "faulted"), timeout=5)
+            if port.state == "idle":
+                break
         assert rec.kinds() == ["fault", "fault_cleared"] and port.fault is None
         assert port.counters["reopens"] == 1 and fake.commands[-3:] == ["ATZ", "ATE0V1", "AT+VCID=1"]
         fake.ring()
