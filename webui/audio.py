@@ -67,7 +67,7 @@ def wav_info(data: bytes) -> dict:
     return {"seconds": round(info.frames / info.samplerate, 1), "rate": info.samplerate}
 
 
-def text_to_speech(text: str, voice: str = "en-us", speed: int = 150) -> bytes:
+def text_to_speech(text: str, voice: str = "en-us", speed: int = 150, max_seconds: float = 600.0) -> bytes:
     """Speak ``text`` with espeak-ng and return 8 kHz telephone WAV bytes."""
     text = " ".join((text or "").split())
     if not text:
@@ -84,7 +84,7 @@ def text_to_speech(text: str, voice: str = "en-us", speed: int = 150) -> bytes:
                              capture_output=True, timeout=30, check=True)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         raise BadInput("Text-to-speech failed; try a shorter text.") from exc
-    return to_telephone_wav(res.stdout)
+    return to_telephone_wav(res.stdout, max_seconds)
 
 
 def prompt_path(data_dir: str | Path, name: str) -> Path:

@@ -18,6 +18,7 @@ import signal
 import ssl
 import sys
 import threading
+from datetime import timedelta
 from typing import Any
 
 from webui import DEFAULT_DATA, create_app
@@ -27,14 +28,19 @@ from webui.tls import ensure_certificate
 log = logging.getLogger("switchboard.web")
 
 
-def _https_wanted(app) -> bool:
-    if os.environ.get("SWITCHBOARD_WEB_HTTPS", "").strip() == "0":
-        return False
+def _web_settings(app) -> dict:
+    """The configuration's ``web`` section (``https``, ``session_minutes``); empty if the daemon is not up."""
     try:
         _, doc = app.extensions["switchboard.daemon"].config()
-        return bool((doc.get("web") or {}).get("https", True))
-    except Exception:  # the daemon is not up yet: the safe choice
-        return True
+        return doc.get("web") or {}
+    except Exception:  # the daemon is not up yet: the defaults are the safe choice
+        return {}
+
+
+def _https_wanted(web: dict) -> bool:
+    if os.environ.get("SWITCHBOARD_WEB_HTTPS", "").strip() == "0":
+        return False
+    return bool(web.get("https", True))
 
 
 def _http_port(https_port: int) -> int | None:
@@ -53,8 +59,11 @@ def build(args: argparse.Namespace) -> tuple[Any, list]:
     if args.socket:
         config["CONTROL_SOCKET"] = args.socket
     app = create_app(config)
+    web = _web_settings(app)
+    if isinstance(web.get("session_minutes"), int):
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=web["session_minutes"])
     host = args.host or "0.0.0.0"
-    if not _https_wanted(app):
+    if not _https_wanted(web):
         port = args.port or 8080
         waitress = WaitressThread(app, [f"{host}:{port}"])
         return app, [waitress]

@@ -147,3 +147,10 @@ def test_espeak_is_not_given_text_on_the_command_line(monkeypatch):
     with pytest.raises(audio.BadInput):
         audio.text_to_speech("--help; rm -rf /")
     assert "--help; rm -rf /" not in " ".join(seen["cmd"]) and seen["input"] == b"--help; rm -rf /"
+
+
+def test_a_mailbox_greeting_longer_than_the_office_allows_is_refused(logged_in, app):
+    import os
+    resp = upload(logged_in, "/greetings/mailbox/201/name", tone(8000, 61.0, 1), "long.wav")
+    assert resp.status_code == 400 and "longer than 60 seconds" in resp.get_json()["message"]
+    assert not os.path.exists(app.config["DATA_DIR"] + "/voicemail/201/greeting-name.wav")

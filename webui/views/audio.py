@@ -64,7 +64,9 @@ def delete_prompt(name: str):
 
 @bp.post("/mailbox/<box>/<kind>")
 def save_greeting(box: str, kind: str):
-    return _save(lambda: audio.greeting_path(data_dir(), box, kind), f"Mailbox {box} {kind} greeting")
+    _, doc = daemon().config()
+    limit = float((doc.get("voicemail") or {}).get("max_greeting_seconds", 60))
+    return _save(lambda: audio.greeting_path(data_dir(), box, kind), f"Mailbox {box} {kind} greeting", limit)
 
 
 @bp.post("/mailbox/<box>/<kind>/delete")
@@ -97,11 +99,10 @@ def _voice() -> str:
     return {"en": "en-us" if (doc.get("office") or {}).get("country") in ("US", "CA") else "en-gb"}.get(lang, lang)
 
 
-def _wav_from_request() -> bytes:
+def _wav_from_request(max_seconds: float) -> bytes:
     source = request.form.get("source", "upload")
-    max_seconds = 600.0
     if source == "tts":
-        return audio.text_to_speech(request.form.get("text", ""), _voice())
+        return audio.text_to_speech(request.form.get("text", ""), _voice(), max_seconds=max_seconds)
     upload = request.files.get("audio")
     if upload is None:
         raise BadInput("Choose a file to upload or make a recording first.")
@@ -112,10 +113,10 @@ def _wav_from_request() -> bytes:
     return audio.to_telephone_wav(upload.read(), max_seconds)
 
 
-def _save(target, label: str):
+def _save(target, label: str, max_seconds: float = 600.0):
     try:
         path = target()
-        wav = _wav_from_request()
+        wav = _wav_from_request(max_seconds)
         atomic_write(path, wav)
         info = audio.wav_info(wav)
     except BadInput as exc:

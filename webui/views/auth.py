@@ -7,6 +7,8 @@ extension per desk phone — and logs the owner in. ``/login`` is rate limited p
 """
 from __future__ import annotations
 
+import logging
+
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session, url_for)
 
 from webui.choices import COUNTRIES, COUNTRY_CODES, timezones
@@ -17,6 +19,7 @@ from webui.views.common import daemon, web_state
 from webui.views.extensions import NUMBER_RE
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger("switchboard.web.auth")
 
 
 @bp.get("/healthz")
@@ -136,6 +139,7 @@ def login():
     if request.method == "POST":
         wait = limiter.retry_after(addr)
         if wait > 0:
+            log.warning("web login: %s is locked out for %.0f s more", addr, wait)
             error = f"Too many wrong passwords. Try again in {int(wait // 60) + 1} minutes."
             status = 429
         elif web_state().verify(request.form.get("password", "")):
@@ -144,6 +148,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         else:
             limiter.failed(addr)
+            log.warning("web login: wrong password from %s", addr)
             error = "That password is not right."
             status = 401
     return render_template("login.html", error=error, title="Log in"), status
