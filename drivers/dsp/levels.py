@@ -4,7 +4,7 @@ What it is: the one place that fixes the level reference of every DSP module, th
 and vectorised G.711 mu-law / A-law encoding and decoding of numpy arrays.
 
 The dBm0 reference (same convention as spandsp and ITU-T G.711's digital milliwatt): a sine at the full
-scale of int16 (peak 32767) is **+3.14 dBm0**, so a 0 dBm0 sine has a peak of 22767 and an RMS of 16098.
+scale of int16 (peak 32767) is **+3.14 dBm0**, so a 0 dBm0 sine has a peak of 22826 and an RMS of 16141.
 Levels of a tone pair (DTMF, dial tone) are always given **per tone**. The level of arbitrary audio
 (:func:`power_dbm0`) is its RMS power on the same scale: a 0 dBm0 sine measures 0.0.
 
@@ -23,9 +23,9 @@ FULL_SCALE_DBM0 = 3.14
 """Level of a full-scale int16 sine, in dBm0."""
 FULL_SCALE = 32767.0
 DBM0_PEAK = FULL_SCALE * 10.0 ** (-FULL_SCALE_DBM0 / 20.0)
-"""Peak amplitude of a 0 dBm0 sine (about 22767)."""
+"""Peak amplitude of a 0 dBm0 sine (about 22826)."""
 DBM0_RMS = DBM0_PEAK / np.sqrt(2.0)
-"""RMS of a 0 dBm0 sine (about 16098)."""
+"""RMS of a 0 dBm0 sine (about 16141)."""
 
 __all__ = [
     "RATE", "FULL_SCALE_DBM0", "DBM0_PEAK", "DBM0_RMS",

@@ -82,6 +82,8 @@ class ProgressDetector:
         n = np.arange(BLOCK)
         self._basis = np.exp(-2j * np.pi * np.outer(n, freqs) / RATE)
         self._fvec = np.array(freqs)
+        # block phase rotations; exact for frequencies in 0.1 Hz steps (they repeat after 10 s)
+        self._rot = np.exp(-2j * np.pi * np.outer(np.arange(500) * BLOCK, self._fvec) / RATE)
         self._tol_hz = 0.027 * self._fvec + 1.0                 # accept +-2 %, refuse 425 vs 440 Hz (3.5 %)
         merged = {f for spec in specs.values() for f in _resolvable(spec.freqs) if f not in spec.freqs}
         self._merged = np.array([f in merged for f in freqs])
@@ -90,7 +92,8 @@ class ProgressDetector:
         for p in self._patterns:
             if p.on_off:
                 longest_on[p.signature] = max(longest_on.get(p.signature, 0), max(p.on_off[0::2]))
-        self._dial_ms = {p.signature: max(1000.0, 1.25 * longest_on.get(p.signature, 0) + 100.0)
+        # dial tone after 1 s, or once it outlasts the longest 'on' of a cadenced tone of the same sound
+        self._dial_ms = {p.signature: max(1000.0, (1 + tolerance) * longest_on.get(p.signature, 0) + 80.0)
                          for p in self._patterns if not p.on_off}
         self.reset()
 
@@ -143,8 +146,8 @@ class ProgressDetector:
             self._prev_e, self._prev_p = float(energy[-1]), np.zeros(len(self._freqs))
             self._prev_s = np.zeros(len(self._freqs), dtype=complex)
             return np.full(n, -1)
-        starts = (self._block + np.arange(n)) * BLOCK
-        s = (blocks @ self._basis) * np.exp(-2j * np.pi * np.outer(starts % (RATE * 10), self._fvec) / RATE)
+        rows = (self._block + np.arange(n)) % self._rot.shape[0]
+        s = (blocks @ self._basis) * self._rot[rows]
         p = s.real ** 2 + s.imag ** 2                     # |S|^2; a sine of amplitude a gives (a*N/2)^2
         prev = np.vstack((self._prev_s[None, :], s[:-1]))
         # each tone's frequency from the phase advance over one block, so 440 Hz is not 425 Hz
