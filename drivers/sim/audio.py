@@ -102,7 +102,7 @@ class Mouth:
 class Ear:
     """The last ``seconds`` of what someone heard, frame by frame, with the clock time of each frame."""
 
-    def __init__(self, clock, seconds: float = 12.0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, clock, seconds: float = 16.0) -> None:  # type: ignore[no-untyped-def]
         self.clock = clock
         self.frames: deque[tuple[float, np.ndarray]] = deque(maxlen=int(seconds / FRAME_SECONDS))
 
@@ -114,8 +114,16 @@ class Ear:
 
     def heard(self, seconds: float | None = None) -> np.ndarray:
         """What was heard in the last ``seconds`` (all that is kept when None), as one int16 array."""
-        now = self.clock.now()
-        frames = [f for t, f in self.frames if seconds is None or t > now - seconds - 1e-9]
+        if seconds is None:
+            frames = [f for _, f in self.frames]
+        else:
+            since = self.clock.now() - seconds - 1e-9
+            frames = []
+            for t, f in reversed(self.frames):
+                if t <= since:
+                    break
+                frames.append(f)
+            frames.reverse()
         return np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
 
     def hears(self, what: str, country: str = "US") -> bool:
