@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATES = ("idle", "ringing", "answered", "in_use", "fault")
+CID_BEFORE_RING_MAX = 10.0
+"""Caller ID sent before the first ring (ETSI) belongs to a ring that follows within this many seconds."""
 RELEASE_GUARD = 1.0
 """Seconds a released line stays unusable for outgoing calls (the exchange needs to see the loop open)."""
 
@@ -55,6 +57,7 @@ class Line:
         self.state = "idle"
         self.rings = 0
         self.caller_id: dict[str, Any] | None = None
+        self.cid_at = 0.0
         self.leg: Leg | None = None
         self.released_at = -RELEASE_GUARD
         self.dial_tone: asyncio.Future | None = None
@@ -114,6 +117,8 @@ class LineHunter:
             return
         if line.state == "idle":
             line.rings = 0
+            if line.caller_id is not None and event.t - line.cid_at > CID_BEFORE_RING_MAX:
+                line.caller_id = None   # caller ID sent long ago with no ring after it belongs to nobody
         line.rings = int(event.data.get("count") or line.rings + 1)
         self._set(line, "ringing")
         self.engine.bus.publish("ring", line=line.id, port=line.port.name, count=line.rings)
@@ -134,6 +139,7 @@ class LineHunter:
             return
         line.caller_id = {k: event.data.get(k) for k in
                           ("number", "name", "datetime", "number_absent", "name_absent")}
+        line.cid_at = event.t
         self.engine.bus.publish("caller_id", line=line.id, port=line.port.name,
                                 number=line.caller_id["number"], name=line.caller_id["name"])
         rba = int(self.engine.office.incoming("rings_before_answer") or 0)

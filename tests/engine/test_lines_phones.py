@@ -347,3 +347,18 @@ def test_three_legs_join_in_a_mixer(office):
     assert len(mixer.legs) == 2 and mixer in office.engine.bridges
     office.engine.hangup_leg(legs[1], "test")
     assert mixer not in office.engine.bridges
+
+
+def test_caller_id_before_the_first_ring_answers_at_that_ring_and_stale_caller_id_is_dropped(vclock):
+    o = _office(vclock)
+    o.emit("fxo1", "caller_id", number="441234", name="ETSI")
+    o.run(0.5)
+    o.emit("fxo1", "ring", count=1)
+    o.run(0.1)
+    assert o.kinds("answer")[0]["caller_id"]["number"] == "441234"
+    o.emit("fxo2", "caller_id", number="999", name="LINE TEST")
+    o.run(30)
+    o.emit("fxo2", "ring", count=1)
+    o.run(0.1)
+    assert len(o.kinds("answer")) == 1       # no answer at ring 1: the old caller ID is not this call's
+    o.stop()
