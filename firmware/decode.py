@@ -235,10 +235,14 @@ def decode_stream(f: BinaryIO, what: str, args: argparse.Namespace, emit: Callab
     info, chunks = read_wav(f)
     resampler = Resampler(info.rate) if info.rate != RATE else None
     samples = 0
-    for chunk in chunks:
-        x = resampler.process(chunk) if resampler else chunk
-        samples += x.size
-        sink.feed(x)
+    try:
+        for chunk in chunks:
+            x = resampler.process(chunk) if resampler else chunk
+            samples += x.size
+            sink.feed(x)
+    except DecodeError:
+        sink.finish(samples / RATE)                 # report what the audio before the damage held
+        raise
     if samples == 0:
         raise DecodeError("the WAV file holds no audio")
     sink.finish(samples / RATE)
