@@ -151,6 +151,6 @@ def test_espeak_is_not_given_text_on_the_command_line(monkeypatch):
 
 def test_a_mailbox_greeting_longer_than_the_office_allows_is_refused(logged_in, app):
     import os
-    resp = upload(logged_in, "/greetings/mailbox/201/name", tone(8000, 61.0, 1), "long.wav")
+    resp = upload(logged_in, "/greetings/mailbox/201/name", tone(4000, 61.0, 1, subtype="PCM_U8"), "long.wav")
     assert resp.status_code == 400 and "longer than 60 seconds" in resp.get_json()["message"]
     assert not os.path.exists(app.config["DATA_DIR"] + "/voicemail/201/greeting-name.wav")
