@@ -70,8 +70,9 @@ def make_port(clock, fake: FakeModem, name: str = "modem1", timeout: float = 2.0
     return port, rec
 
 
-@pytest.fixture(params=["usr5637"])
+@pytest.fixture(params=["usr5637", "cx93010"])
 def fake(request):
+    """A fake modem of each supported family: the port's tests are its contract with both dialects."""
     modem = FakeModem(request.param)
     yield modem
     modem.stop()

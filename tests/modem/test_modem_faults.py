@@ -12,6 +12,7 @@ from .test_modem_port import answer, quantized, speech
 
 
 @pytest.mark.slow  # five real command timeouts of 0.4 s
+@pytest.mark.parametrize("fake", ["usr5637"], indirect=True)
 def test_a_modem_that_stops_answering_is_reset_with_back_off_and_comes_back(vclock, fake):
     attempts: list[float] = []
 
