@@ -115,7 +115,8 @@ class Directory:
 
     async def __call__(self, leg: Leg, target: str | None = None) -> None:
         for _ in range(TRIES):
-            letters = await ask(leg, "dir-intro", self.min_letters, timeout=8, inter_digit=5, terminators="#")
+            letters = await ask(leg, "dir-intro", self.min_letters, timeout=8, inter_digit=5, terminators="#",
+                                done=lambda d: d.startswith("0"))
             if letters.startswith("0"):
                 await self.router.run(leg, self.router.parse("operator"))
                 return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Callable, Iterable, Union
 
 from drivers.errors import DecodeError
 from firmware.engine.audio import AudioSource, wav_source
@@ -37,13 +37,16 @@ async def say(leg: Leg, items: Iterable[Item], interruptible: bool = True) -> st
 
 
 async def ask(leg: Leg, prompt: Iterable[Item] | str, max_digits: int, timeout: float = 8.0,
-              inter_digit: float = 4.0, terminators: str = "#") -> str:
-    """Play ``prompt`` and collect up to ``max_digits`` digits ("" when nothing came)."""
+              inter_digit: float = 4.0, terminators: str = "#",
+              done: Callable[[str], bool] | None = None) -> str:
+    """Play ``prompt`` and collect up to ``max_digits`` digits ("" when nothing came); ``done(digits)``
+    true ends the collection early."""
     items = [prompt] if isinstance(prompt, str) else list(prompt)
     first = await say(leg, items)
     if first is not None and first in terminators:
         return ""
-    return await leg.collect(max_digits, timeout, inter_digit, terminators=terminators, first=first or "")
+    return await leg.collect(max_digits, timeout, inter_digit, terminators=terminators, first=first or "",
+                             done=done)
 
 
 async def beep(leg: Leg) -> None:

@@ -94,3 +94,13 @@ def test_names_without_a_recording_are_spoken_once(tmp_path):
     assert directory.render_names() == 1
     assert directory.name_audio(directory.entries[0]) == [tmp_path / "names" / "200.wav"]
     assert directory.render_names() == 0          # cached until the name changes
+
+
+def test_zero_in_the_directory_reaches_the_operator_at_once(office):
+    office.call_in()
+    office.run(1)
+    office.press("4")
+    office.run(2)
+    office.press("0")
+    office.run(2)
+    assert office.ringing() == ["200"]
