@@ -133,7 +133,6 @@ class ScenarioRunner:
         self._write(event.as_dict())
 
     def _write(self, record: Mapping[str, Any]) -> None:
-        self.last = dict(record)
         self.out.write(json.dumps(record, default=str, separators=(", ", ": ")) + "\n")
 
     # -- who is who -------------------------------------------------------------------------------
@@ -345,14 +344,6 @@ def _matches(data: Mapping[str, Any], key: str, want: Any) -> bool:
 async def _pause(took: Any, estimate: float) -> None:
     seconds = float(took) if isinstance(took, (int, float)) and not isinstance(took, bool) else estimate
     await asyncio.sleep(max(POLL, seconds))
-
-
-def _maybe(obj: Any, method: str) -> bool:
-    fn = getattr(obj, method, None)
-    if callable(fn):
-        fn()
-        return True
-    return False
 
 
 def _jsonable(args: Mapping[str, Any]) -> dict[str, Any]:
