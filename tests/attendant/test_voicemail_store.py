@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import errno
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-
 import numpy as np
 import pytest
 
