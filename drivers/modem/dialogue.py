@@ -2,7 +2,7 @@
 
 What it is: :class:`VoiceDialogues`, the half of :class:`~drivers.modem.port.ModemPort` that talks to the modem
 (blocking, bounded by the profile's timeouts). Each dialogue either completes or raises; the command thread
-turns an exception into a fault of the port. Results for the loop go through ``call_soon_threadsafe``.
+turns an exception into a fault of the port. Results for the loop go through the port's ``_to_loop``.
 
 What it is not: state keeping or events (the port, on the loop thread, does those).
 
@@ -63,7 +63,7 @@ class VoiceDialogues:
             self.voice = "rx"
         if self.voice in ("trx", "tx"):
             self.audio.set_sender(conn.write)
-            self.clock.call_soon_threadsafe(self.audio.flush)
+            self._to_loop(self.audio.flush)  # type: ignore[attr-defined]
 
     def _job_seize(self) -> None:
         for cmd in (self.profile.voice_mode, self.profile.vsm, self.profile.vsd, self.profile.off_hook):
@@ -82,7 +82,7 @@ class VoiceDialogues:
         self._leave_voice()
         self._command("AT+VTS=" + ",".join(digits))
         self._start_voice("receive")
-        self.clock.call_soon_threadsafe(self._emit_if_offhook, "dial_done", {"digits": digits})
+        self._to_loop(self._emit_if_offhook, "dial_done", {"digits": digits})  # type: ignore[attr-defined]
 
     def _emit_if_offhook(self, kind: str, data: dict[str, Any]) -> None:
         if self.state == "offhook":

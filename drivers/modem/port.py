@@ -59,9 +59,8 @@ class _Listener:
         self.silenced = False  # set before the port closes this connection on purpose
 
     def _hand(self, fn: Callable[..., None], *args: Any) -> None:
-        if self.silenced:
-            return
-        self.port.clock.call_soon_threadsafe(self.port._if_current, self.gen, fn, *args)
+        if not self.silenced:
+            self.port._to_loop(self.port._if_current, self.gen, fn, *args)
 
     def on_reply(self, line: str) -> None:  # replies are consumed by the connection
         pass
@@ -156,7 +155,7 @@ class ModemPort(VoiceDialogues, Port):
             self._close_quietly(conn)
             raise
         self._conn = conn
-        self.clock.call_soon_threadsafe(self._if_current, gen, self._connected)
+        self._to_loop(self._if_current, gen, self._connected)
 
     def _connected(self) -> None:
         self.state = "idle"
@@ -190,8 +189,15 @@ class ModemPort(VoiceDialogues, Port):
 
     def _job_failed(self, job: str, exc: BaseException) -> None:
         """Command thread: a dialogue failed. Hand it to the loop as a fault of the current connection."""
-        gen = self._gen
-        self.clock.call_soon_threadsafe(self._if_current, gen, self._lost, f"modem {self.device}: {exc}")
+        reason = str(exc) if self.device in str(exc) else f"modem {self.device}: {exc}"
+        self._to_loop(self._if_current, self._gen, self._lost, reason)
+
+    def _to_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        """Hand ``fn(*args)`` to the loop from a driver thread (dropped if the loop is already gone)."""
+        try:
+            self.clock.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop was closed while the port was shutting down
+            log.debug("modem %s: loop closed, dropped %s", self.name, getattr(fn, "__name__", fn))
 
     def _lost(self, reason: str) -> None:
         if self.state in ("faulted", "closed"):
@@ -213,7 +219,7 @@ class ModemPort(VoiceDialogues, Port):
 
     def _audio_fault(self, reason: str | None) -> None:
         if reason is not None:  # writing voice data failed: the device is stuck or gone
-            self.clock.call_soon_threadsafe(self._if_current, self._gen, self._lost, reason)
+            self._to_loop(self._if_current, self._gen, self._lost, reason)
 
     def _ping(self) -> None:
         if self.state == "idle" and self._cmd is not None and self._cmd.backlog == 0:
