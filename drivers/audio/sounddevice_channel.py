@@ -77,6 +77,10 @@ class SoundDeviceChannel:
         except HardwareError as exc:
             self._enter_fault(str(exc))
             return False
+        except Exception as exc:  # the sound library itself failed (PortAudioError …): still a fault, not a crash
+            log.exception("opening sound device %r", self.capture_name)
+            self._enter_fault(f"sound device {self.capture_name!r} could not be opened: {exc}")
+            return False
         self._delay = self.backoff[0]
         if self.fault is not None:
             self.counters["reopens"] += 1

@@ -256,3 +256,15 @@ def test_a_port_that_never_calls_open_gets_its_stream_on_the_first_tick(vclock, 
     ch.close()
     run_ticks(vclock, 0.1, ch.read)
     assert ch.state == "closed" and not faults
+
+
+def test_a_sound_library_error_is_a_fault_not_a_crash(vclock, backend, caplog):
+    def broken(*args, **kw):
+        raise RuntimeError("PortAudio says no")
+
+    backend.open_stream = broken
+    faults = []
+    ch = SoundDeviceChannel(vclock, "line 1", backend=backend, on_fault=faults.append)
+    assert not ch.open() and "PortAudio says no" in faults[0]
+    assert not ch.read().any()
+    ch.close()
