@@ -112,6 +112,7 @@ class ControlServer:
         self.max_clients = max_clients
         self.queue_limit = queue_limit
         self.loop_thread: int | None = None
+        self._stopping = False
         self._server: asyncio.AbstractServer | None = None
         self._conns: set[_Connection] = set()
         self._readers: set[asyncio.Task[Any]] = set()
@@ -133,6 +134,7 @@ class ControlServer:
     async def start(self) -> None:
         """Bind the socket (replacing a stale one left by a crash) and start accepting."""
         self.loop_thread = threading.get_ident()
+        self._stopping = False
         self._prepare_path()
         self._server = await asyncio.start_unix_server(self._serve, path=str(self.path), limit=MAX_LINE)
         os.chmod(self.path, self.mode)
@@ -162,6 +164,7 @@ class ControlServer:
     async def stop(self, timeout: float = 2.0) -> None:
         """Stop accepting, cancel requests in progress, flush what is queued, close every connection, remove
         the socket file."""
+        self._stopping = True
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -203,6 +206,10 @@ class ControlServer:
             await self._read_loop(reader, conn)
         except (ConnectionError, OSError):
             pass
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # cancelled by stop(): end normally, so asyncio's stream callback does not log the cancellation
         finally:
             self._conns.discard(conn)
             conn.drop_subscription()

@@ -328,3 +328,18 @@ def test_daemon_going_away_ends_the_stream_with_an_error(loop_thread, sockdir):
             pass
     assert exc.value.code == "unavailable"
     stream.close()
+
+
+def test_stop_with_clients_connected_is_quiet(loop_thread, sockdir):
+    problems: list[dict] = []
+    loop_thread.loop.set_exception_handler(lambda loop, context: problems.append(context))
+    srv = ControlServer(sockdir / "c.sock", clock=loop_thread.clock)
+    loop_thread.run(srv.start())
+    idle, streaming = ControlClient(srv.path), ControlClient(srv.path)
+    assert idle.call("ping")["pong"]
+    stream = streaming.events()
+    loop_thread.run(srv.stop())
+    loop_thread.run(asyncio.sleep(0.05))
+    assert problems == [] and srv.clients == 0
+    idle.close()
+    stream.close()
