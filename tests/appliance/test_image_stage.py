@@ -105,6 +105,9 @@ def test_dry_run_installs_app_units_and_factory_config(staged_root):
     assert (r / "usr/lib/tmpfiles.d/switchboard.conf").is_file()
     office = (r / "etc/switchboard/office.yaml").read_text()
     assert "gpio_backend: rpigpio" in office and "gpio_backend: sim" not in office
+    from firmware import config as configuration
+    factory = configuration.load(r / "etc/switchboard/office.yaml", migrate_on_disk=False)
+    assert factory.get("board")["profile"] == "reference", "the factory document is valid for the real board"
 
 
 def test_dry_run_names_the_host_and_announces_it(staged_root):
