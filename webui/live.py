@@ -32,6 +32,11 @@ class LiveFeed:
         self.seq = 0
         self.recent: deque[dict] = deque(maxlen=keep)
 
+    @property
+    def following(self) -> bool:
+        """True while the thread holds an open event stream (so ``seq`` moves with every change)."""
+        return self._thread is not None and self._iter is not None and not self._stop.is_set()
+
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="webui-live-feed", daemon=True)
@@ -80,12 +85,14 @@ class LiveFeed:
         while not self._stop.is_set():
             try:
                 self._iter = self._events()
+                self.publish({"event": "feed_started"})  # anything cached before now may be stale
                 self._follow(self._iter)
                 pause = 0.5
             except Exception as exc:  # the daemon went away: say so once per pause, then retry
                 log.info("live feed: event stream ended (%s); retrying in %.1f s", exc, pause)
             finally:
-                closer = getattr(self._iter, "close", None)
+                stream, self._iter = self._iter, None
+                closer = getattr(stream, "close", None)
                 if closer is not None:
                     try:
                         closer()

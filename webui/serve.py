@@ -59,6 +59,7 @@ def build(args: argparse.Namespace) -> tuple[Any, list]:
     if args.socket:
         config["CONTROL_SOCKET"] = args.socket
     app = create_app(config)
+    app.extensions["switchboard.live"].start()  # follows the daemon's events from the start
     web = _web_settings(app)
     if isinstance(web.get("session_minutes"), int):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=web["session_minutes"])

@@ -113,6 +113,7 @@ def serve(conn, ready) -> None:
         app = create_app({"DATA_DIR": data, "CONTROL": fake, "MENU_TESTER": False,
                           "PASSWORD_HASHER": PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)})
         app.extensions["switchboard.state"].create_admin("benchmark password")
+        app.extensions["switchboard.live"].start()  # as switchboard web does
         server = WaitressThread(app, ["127.0.0.1:0"], threads=8)
         server.start()
         ready.send((server.ports[0], session_cookie(app)))

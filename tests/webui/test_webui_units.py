@@ -111,9 +111,10 @@ def test_live_feed_follows_and_stops():
 
     feed = LiveFeed(lambda: Stream())
     feed.start()
+    assert feed.wait_for(0, 5) == 1 and feed.recent[-1]["event"] == "feed_started" and feed.following
     q.put({"event": "ring"})
-    assert feed.wait_for(0, 5) == 1 and feed.recent[-1]["event"] == "ring"
-    assert feed.wait_for(1, 0.05) == 1
+    assert feed.wait_for(1, 5) == 2 and feed.recent[-1]["event"] == "ring"
+    assert feed.wait_for(2, 0.05) == 2
     feed.stop(timeout=3)
     assert feed._thread is None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from webui.charts import calls_per_hour_svg, hourly_counts, parse_time
 from webui.daemon import Refused
@@ -65,7 +65,7 @@ def _stamp(t: datetime) -> str:
 
 def live_state() -> dict:
     """The snapshot reduced to what the dashboard shows: lines, phones, mode, new messages."""
-    snap = daemon().snapshot()
+    snap = _snapshot()
     sched = snap.get("schedule") or {"state": "night" if snap.get("night") else "day",
                                      "forced": None, "night": bool(snap.get("night"))}
     calls = {c.get("id"): c for c in snap.get("calls", [])}
@@ -80,6 +80,20 @@ def live_state() -> dict:
         "calls": len(calls),
         "faults": [str(f.get("message", f)) if isinstance(f, dict) else str(f) for f in snap.get("faults", [])],
     }
+
+
+def _snapshot() -> dict:
+    """The daemon's snapshot; while the live feed follows the event stream, reused until the next event."""
+    feed = current_app.extensions["switchboard.live"]
+    if not feed.following:
+        return daemon().snapshot()
+    seq = feed.seq
+    hit = daemon().cached("snapshot", max_age=10.0)
+    if hit is not None and hit[0] == seq:
+        return hit[1]
+    snap = daemon().snapshot()
+    daemon().remember("snapshot", (seq, snap))
+    return snap
 
 
 def _new_messages(snap: dict) -> int:
