@@ -7,7 +7,8 @@ connection for a reader in another thread. Times are stored as UNIX seconds (UTC
 UTC strings (``2026-01-05T09:00:00Z``). :meth:`Store.end_interrupted_calls` closes the call-log rows a crash
 left open (call it on start, before the lines come up).
 
-The package's parts: ``schema.py`` (the SQL and its migrations), ``calllog.py``, ``messages.py`` (voicemail
+Writes the loop cannot wait for (call log, security events) go through ``store.later`` (``deferred.py``): queued
+for the store's writer thread, in order. The package's parts: ``schema.py`` (the SQL and its migrations), ``calllog.py``, ``messages.py`` (voicemail
 index) and ``rows.py`` (time formats); this module holds the connection, presence, security events and ``kv``.
 
 What it is not: the owner of audio files. The voicemail application writes each message under a temporary name
@@ -33,6 +34,7 @@ from typing import Any, Callable, Iterator
 
 from drivers.errors import StorageError
 from firmware.store.calllog import CallLog
+from firmware.store.deferred import DeferredWrites
 from firmware.store.messages import Messages
 from firmware.store.rows import Stamp, bounded, check, iso, statements, to_epoch
 from firmware.store.schema import DIRECTIONS, DISPOSITIONS, FOLDERS, MIGRATIONS, PRESENCE_STATES, SCHEMA_VERSION
@@ -52,6 +54,7 @@ class Store(CallLog, Messages):
         self._lock = threading.RLock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self.later = DeferredWrites(self)   # store.later.log_call(...): written by the store's writer thread
         self._closed = False
         try:
             if self.path != ":memory:":
@@ -158,7 +161,8 @@ class Store(CallLog, Messages):
         yield db
 
     def close(self) -> None:
-        """Close the loop's connection and every reader connection (call once, when the daemon stops)."""
+        """Finish deferred writes, then close the loop's connection and every reader connection."""
+        self.later.stop()
         with self._lock:
             if not self._closed:
                 self._closed = True

@@ -215,3 +215,34 @@ def test_memory_store_for_tests():
     s.close()
     with pytest.raises(StorageError, match="closed"):
         s.get("k")
+
+
+def test_deferred_writes_run_in_order_off_the_caller_thread(store: Store, caplog):
+    threads = []
+    real = store.call_started
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    store.call_started = spy
+    store.later.call_started("c1", "in", line="line1")
+    store.later.call_ended("c1", "answered")
+    store.later.call_ended("c1", "exploded")            # fails: logged, the rest goes on
+    store.later.log_security("pin_failed", mailbox="201")
+    assert store.later.flush(timeout=5)
+    assert threads == ["store-writer"]
+    [row], _ = store.query_calls()
+    assert row["disposition"] == "answered" and store.count_security("pin_failed") == 1
+    assert store.later.failures == 1 and "call_ended failed" in caplog.text
+
+
+def test_close_finishes_deferred_writes_and_joins_the_writer(tmp_path: Path, wall: Wall):
+    s = Store(tmp_path / "s.db", wall=wall)
+    for i in range(20):
+        s.later.call_started(f"c{i}", "internal")
+    s.close()
+    assert not any(t.name == "store-writer" for t in threading.enumerate())
+    s = Store(tmp_path / "s.db", wall=wall)
+    assert s.query_calls()[1] == 20
+    s.close()
