@@ -26,6 +26,7 @@ from webui.server import FrontDoor, TlsFront, WaitressThread
 from webui.tls import ensure_certificate
 
 log = logging.getLogger("switchboard.web")
+THREADS = 16  # up to 8 of them may hold a dashboard's long-poll (webui.views.api.LIVE_WAITERS)
 
 
 def _web_settings(app) -> dict:
@@ -66,7 +67,7 @@ def build(args: argparse.Namespace) -> tuple[Any, list]:
     host = args.host or "0.0.0.0"
     if not _https_wanted(web):
         port = args.port or 8080
-        waitress = WaitressThread(app, [f"{host}:{port}"])
+        waitress = WaitressThread(app, [f"{host}:{port}"], threads=THREADS)
         return app, [waitress]
     port = args.port or 8443
     app.config["SESSION_COOKIE_SECURE"] = True
@@ -79,7 +80,7 @@ def build(args: argparse.Namespace) -> tuple[Any, list]:
     listen = ["127.0.0.1:0"] + ([f"{host}:{http_port}"] if http_port else [])
     door = FrontDoor(app.wsgi_app, None, 0, port)
     app.wsgi_app = door
-    waitress = WaitressThread(app, listen)
+    waitress = WaitressThread(app, listen, threads=THREADS)
     backend = waitress.ports[0]
     front = TlsFront(host, port, backend, context)
     door.front, door.backend_port = front, backend

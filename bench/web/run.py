@@ -2,7 +2,7 @@
 
     python bench/web/run.py [--clients 20] [--requests 30] [--events 20]
 
-Serves the real app with waitress (8 threads, as ``switchboard web`` does) on 127.0.0.1 and a FakeControl
+Serves the real app with waitress (16 threads, as ``switchboard web`` does) on 127.0.0.1 and a FakeControl
 daemon (the example office with its seeded call log), in a process of its own so the clients do not share
 its interpreter lock. Each client is a thread with its own keep-alive connection and a logged-in session;
 it fetches the page ``--requests`` times. Printed: p50/p95/max per page
@@ -29,6 +29,7 @@ from argon2 import PasswordHasher  # noqa: E402
 
 from firmware.control import FakeControl  # noqa: E402
 from webui import create_app  # noqa: E402
+from webui.serve import THREADS  # noqa: E402
 from webui.server import WaitressThread  # noqa: E402
 
 
@@ -114,7 +115,7 @@ def serve(conn, ready) -> None:
                           "PASSWORD_HASHER": PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)})
         app.extensions["switchboard.state"].create_admin("benchmark password")
         app.extensions["switchboard.live"].start()  # as switchboard web does
-        server = WaitressThread(app, ["127.0.0.1:0"], threads=8)
+        server = WaitressThread(app, ["127.0.0.1:0"], threads=THREADS)
         server.start()
         ready.send((server.ports[0], session_cookie(app)))
         try:
@@ -156,7 +157,7 @@ def main() -> int:
         if not ready_recv.poll(60):
             raise RuntimeError("the server process did not start")
         port, cookie = ready_recv.recv()
-        print(f"web UI benchmark: waitress 8 threads, FakeControl, {args.clients} concurrent clients, "
+        print(f"web UI benchmark: waitress {THREADS} threads, FakeControl, {args.clients} concurrent clients, "
               f"{args.requests} requests each")
         for label, path in (("dashboard", "/"), ("extension list", "/extensions/")):
             r = page_latency(port, cookie, path, args.clients, args.requests)

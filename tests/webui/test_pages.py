@@ -211,3 +211,12 @@ def test_daemon_down_gives_a_clear_page(logged_in, fake):
     fake.fail_next("unavailable", "the Switchboard daemon is not running")
     resp = logged_in.get("/extensions/")
     assert resp.status_code == 503 and "not running" in resp.get_data(as_text=True)
+
+
+def test_live_long_polls_are_capped(logged_in, monkeypatch):
+    from webui.views import api
+    monkeypatch.setattr(api, "_waiters", __import__("threading").BoundedSemaphore(1))
+    api._waiters.acquire()                      # one dashboard already waits
+    data = logged_in.get("/api/live?seq=0&wait=10").get_json()
+    assert data["retry_ms"] == 2000 and "lines" in data["state"]
+    api._waiters.release()

@@ -54,6 +54,7 @@
         const data = await resp.json();
         seq = data.seq;
         apply(data.state);
+        if (data.retry_ms) { await new Promise((r) => setTimeout(r, data.retry_ms)); }
       } catch (err) {
         await new Promise((r) => setTimeout(r, 3000));
       }

@@ -1,16 +1,21 @@
 """JSON for live pages (same session and login as the pages; GET only, so no CSRF token needed).
 
 ``GET /api/live?seq=N`` — waits up to ``wait`` seconds (default 20, at most 25) for an event newer than
-``N``, then answers ``{"seq": M, "state": {...dashboard state...}}``.
+``N``, then answers ``{"seq": M, "state": {...dashboard state...}}``. At most ``LIVE_WAITERS`` requests wait at
+once (each holds a server thread); beyond that the answer comes at once with ``retry_ms`` and the page polls.
 ``GET /api/events?since=N`` — the recent events after ``N`` (the simulation panel's transcript).
 """
 from __future__ import annotations
+
+import threading
 
 from flask import Blueprint, current_app, jsonify, request
 
 from webui.views.dashboard import live_state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+LIVE_WAITERS = 8
+_waiters = threading.BoundedSemaphore(LIVE_WAITERS)
 
 
 def feed():
@@ -28,7 +33,14 @@ def live():
     wait = _int_arg("wait", 20, 25)
     live_feed = feed()
     live_feed.start()
-    now_seq = live_feed.wait_for(seq, wait) if seq >= 0 else live_feed.seq
+    if seq < 0:
+        return jsonify(seq=live_feed.seq, state=live_state())
+    if not _waiters.acquire(blocking=False):
+        return jsonify(seq=live_feed.seq, state=live_state(), retry_ms=2000)
+    try:
+        now_seq = live_feed.wait_for(seq, wait)
+    finally:
+        _waiters.release()
     return jsonify(seq=now_seq, state=live_state())
 
 
