@@ -25,6 +25,7 @@ BAUD = 1200.0
 PARTIAL = b"partial"
 """Marker: the buffer ends inside a message."""
 _MAX_BUFFER = 6 * RATE
+_WEIGHTS = 1 << np.arange(8)
 
 
 class FskReceiver:
@@ -42,8 +43,9 @@ class FskReceiver:
         self.spb = RATE / BAUD
         self.win = int(round(self.spb))
         k = np.arange(self.win)
-        self._basis = np.stack((np.exp(-2j * np.pi * mark * k / RATE), np.exp(-2j * np.pi * space * k / RATE)),
-                               axis=1)
+        # one-bit correlators, reversed for np.convolve
+        self._mark_k = np.exp(-2j * np.pi * mark * k / RATE)[::-1].copy()
+        self._space_k = np.exp(-2j * np.pi * space * k / RATE)[::-1].copy()
         self._mark_hz = mark
         self._tail = np.zeros(self.win - 1)
         self._min_pow = (amplitude(min_level_dbm0) * self.win / 2.0) ** 2
@@ -62,10 +64,10 @@ class FskReceiver:
         if not self._d.size and float(np.dot(x, x)) < self._min_energy * x.size:
             self._d0 = t0 + x.size
             return []
-        views = np.lib.stride_tricks.sliding_window_view(data, self.win)
-        ms = np.abs(views @ self._basis) ** 2
-        total = ms[:, 0] + ms[:, 1]
-        d = np.where(total > self._min_pow, (ms[:, 0] - ms[:, 1]) / (total + 1e-9), 0.0)
+        m = np.abs(np.convolve(data, self._mark_k, mode="valid")) ** 2
+        sp = np.abs(np.convolve(data, self._space_k, mode="valid")) ** 2
+        total = m + sp
+        d = np.where(total > self._min_pow, (m - sp) / (total + 1e-9), 0.0)
         if not self._d.size:
             self._d0 = t0
         self._d = np.concatenate((self._d, d))
@@ -116,26 +118,28 @@ def frame_messages(d: np.ndarray, spb: float, known: tuple[int, ...]) -> Iterato
     mark = d > 0
     falling = np.flatnonzero(mark[:-1] & ~mark[1:]) + 1
     csum = np.concatenate(([0], np.cumsum(mark)))
+    dsum = np.concatenate(([0.0], np.cumsum(d)))
     need = int(10 * spb)
+    early = falling[falling >= need]
+    armed = early[csum[early] - csum[early - need] >= 0.85 * need]     # edges after ten bits of mostly mark
     half = 2
+    offsets = (np.arange(10) + 0.5) * spb
     buf: list[int] = []
     first = 0
     pos = 0
     while True:
-        k = int(np.searchsorted(falling, pos))
-        if k >= falling.size:
+        edges = falling if buf else armed
+        k = int(np.searchsorted(edges, pos))
+        if k >= edges.size:
             break
-        edge = int(falling[k])
-        if not buf and (edge < need or csum[edge] - csum[edge - need] < 0.85 * need):
-            pos = edge + 1                      # not armed: no run of marks before this edge
-            continue
-        centres = (edge + (np.arange(10) + 0.5) * spb).astype(np.int64)
+        edge = int(edges[k])
+        centres = (edge + offsets).astype(np.int64)
         if centres[-1] + half >= n:
             yield n, PARTIAL, max(0, (first if buf else edge) - int(12 * spb))
             return
-        vals = [float(d[c - half:c + half + 1].mean()) for c in centres]
-        framed = vals[0] < 0 and vals[9] > 0
-        byte = sum(1 << b for b in range(8) if vals[b + 1] > 0)
+        ones = (dsum[centres + half + 1] - dsum[centres - half]) > 0     # each bit's middle, averaged
+        framed = not ones[0] and bool(ones[9])
+        byte = int(ones[1:9] @ _WEIGHTS)
         if not buf:
             if framed and byte in known:
                 buf, first = [byte], edge
