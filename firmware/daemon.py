@@ -101,12 +101,12 @@ class Daemon:
         self.box.start()
         await self._serve_control()
         self._schedule_tick()
-        self.box.engine.media.reset_stats()   # misses are counted from here on: start-up work is not a call
         self.ready = True
         for hook in self.on_start:
             hook(self)
         if self.sim and self.web:
             self._start_web()
+        self.box.engine.media.reset_stats()   # misses are counted from here on: start-up work is not a call
         self._say(f"ready: {len(ports)} ports ({', '.join(sorted(ports))}); control socket {self.socket_path}"
                   + (f"; applications: {', '.join(sorted(self.box.engine.apps))}"))
 
