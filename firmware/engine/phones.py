@@ -6,8 +6,8 @@ What it is: :class:`DeskPhones`, owned by the engine. Off hook on an idle phone 
 new messages); no first digit within ``timeouts.first_digit`` → reorder; digits then route to
 
 * an extension number → ring its phone with the country's cadence and the caller's ID; the caller hears
-  ringback; busy → busy tone; no answer → the callee's mailbox when a ``voicemail`` application is
-  registered, else reorder;
+  ringback; busy (or do-not-disturb: ``extensions[].dnd`` or presence ``dnd``) → busy tone; no answer → the
+  callee's mailbox when a ``voicemail`` application is registered, else reorder;
 * ``0`` → the operator extension;
 * the access code (``trunks.outgoing.access_code``, default ``9``) → an outside line (:mod:`firmware.lines`);
 * a registered feature code (``engine.register_feature("*97", "voicemail-main")``);
@@ -183,7 +183,7 @@ class DeskPhones:
         engine = self.engine
         timeout = engine.office.timeout("extension_ring") if ring_timeout is None else float(ring_timeout)
         phone = self.phone_of_extension(number)
-        result = self._availability(phone)
+        result = self._availability(phone) or self._do_not_disturb(str(number))
         if result is not None:
             engine.bus.publish("dial_result", leg=caller.id, extension=str(number), result=result)
             return result
@@ -212,6 +212,21 @@ class DeskPhones:
         if phone.busy:
             return "busy"
         return None
+
+    def _do_not_disturb(self, number: str) -> str | None:
+        """``busy`` when the extension is set to do-not-disturb (configuration, or presence ``dnd``)."""
+        ext = self.engine.office.extensions.get(number) or {}
+        if ext.get("dnd"):
+            return "busy"
+        presence = getattr(self.engine.store, "presence", None)
+        if presence is None:
+            return None
+        try:
+            state = (presence().get(number) or {}).get("state")
+        except Exception:  # a store problem must not stop the phone ringing
+            log.exception("reading presence for %s failed", number)
+            return None
+        return "busy" if state == "dnd" else None
 
     async def _ring(self, caller: Leg, phone: Phone, number: str, timeout: float) -> bool:
         engine = self.engine

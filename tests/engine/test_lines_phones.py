@@ -362,3 +362,19 @@ def test_caller_id_before_the_first_ring_answers_at_that_ring_and_stale_caller_i
     o.run(0.1)
     assert len(o.kinds("answer")) == 1       # no answer at ring 1: the old caller ID is not this call's
     o.stop()
+
+
+def test_do_not_disturb_presence_makes_the_extension_busy(vclock, tmp_path):
+    from firmware.store import Store
+    store = Store.for_clock(tmp_path / "sb.db", vclock)
+    o = Office(vclock)
+    o.engine.store = store
+    o.start()
+    store.set_presence("202", "dnd")
+    o.emit("fxs2", "off_hook")
+    o.run(0.5)
+    _dial(o, "fxs2", "202")
+    assert o.kinds("dial_result")[-1]["result"] == "busy"
+    assert not [c for c in o.ports["fxs3"].commands if c[0] == "ring"]
+    o.stop()
+    store.close()
