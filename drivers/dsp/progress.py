@@ -148,14 +148,19 @@ class ProgressDetector:
             return np.full(n, -1)
         rows = (self._block + np.arange(n)) % self._rot.shape[0]
         s = (blocks @ self._basis) * self._rot[rows]
-        p = s.real ** 2 + s.imag ** 2                     # |S|^2; a sine of amplitude a gives (a*N/2)^2
+        a = np.abs(s)
+        p = a * a                                         # |S|^2; a sine of amplitude a gives (a*N/2)^2
+        e2 = energy + np.concatenate(([self._prev_e], energy[:-1]))
+        p2 = p + np.vstack((self._prev_p[None, :], p[:-1]))
+        if not np.any(p2.sum(axis=1) * (2.0 / BLOCK) >= 0.6 * e2):
+            # no block has most of its energy at the country's tone frequencies: nothing to label
+            self._prev_e, self._prev_p, self._prev_s = float(energy[-1]), p[-1], s[-1]
+            return np.full(n, -1)
         prev = np.vstack((self._prev_s[None, :], s[:-1]))
         # each tone's frequency from the phase advance over one block, so 440 Hz is not 425 Hz
         offset = np.angle(s * np.conj(prev)) * RATE / (2.0 * np.pi * BLOCK)
         on_freq = (np.abs(offset) <= self._tol_hz) | self._merged
         self._prev_s = s[-1]
-        e2 = energy + np.concatenate(([self._prev_e], energy[:-1]))
-        p2 = p + np.vstack((self._prev_p[None, :], p[:-1]))
         self._prev_e, self._prev_p = float(energy[-1]), p[-1]
         tone_energy = p2 * 2.0 / BLOCK                    # the sines' energy in the two blocks
         best = np.full(n, -1)
