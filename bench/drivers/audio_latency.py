@@ -119,7 +119,13 @@ def burst_latencies(played, marks, sent_at, starts, rate) -> list[float]:
             if count > i:
                 out_times.append(t)
                 break
-    return [(t_out - sent_at[k]) * 1000 for t_out, k in zip(out_times, starts) if k < len(sent_at)]
+    sent = np.array([sent_at[k] for k in starts if k < len(sent_at)])
+    latencies = []
+    for t_out in out_times:  # pair each burst heard with the last burst sent before it (a dropped one is skipped)
+        before = sent[sent <= t_out]
+        if len(before) and t_out - before[-1] < BURST_EVERY * 0.02:
+            latencies.append((t_out - before[-1]) * 1000)
+    return latencies
 
 
 def run(rate: int, seconds: float) -> dict:
@@ -143,7 +149,7 @@ def summary(r: dict) -> str:
     lat = np.array(r["latency_ms"])
     late = np.array(r["tick_late_ms"])
     c = r["counters"]
-    lines = [f"device rate {r['rate']} Hz, {r['seconds']:g} s, {len(lat)} bursts",
+    lines = [f"device rate {r['rate']} Hz, {r['seconds']:g} s, {len(lat)} bursts heard",
              f"  latency capture→engine→playback: median {np.median(lat):.1f} ms, min {lat.min():.1f}, "
              f"max {lat.max():.1f}, jitter (std) {lat.std():.1f} ms",
              f"  media tick lateness: median {np.median(late):.2f} ms, p99 {np.percentile(late, 99):.2f}, "

@@ -4,11 +4,16 @@ What it is: helpers to run a :class:`~drivers.audio.sounddevice_channel.SoundDev
 PortAudio → ALSA path on a machine without audio hardware. ALSA's ``file`` plugin reads capture from
 ``infile`` and writes playback to ``file``; its slave is the ``null`` device::
 
-    pcm.switchboard_file { type file; slave.pcm { type null }; file "out.raw"; infile "in.fifo"; format "raw" }
+    pcm.switchboard_file_in { type file; slave.pcm { type null }; file "/dev/null"; infile "in.fifo"; format "raw" }
+    pcm.switchboard_file_out { type file; slave.pcm { type null }; file "out.raw"; format "raw" }
+    pcm.switchboard_file { type asym; playback.pcm "switchboard_file_out"; capture.pcm "switchboard_file_in" }
+
+(The ``file`` plugin copies captured audio into its ``file`` too, hence two devices joined by ``asym``.)
 
 The ``null`` slave is not paced (it runs as fast as the CPU), so the capture side reads from a **named pipe**
 that a feeder writes in real time: the stream is then paced like a codec, and what goes in is known exactly.
-``python -m drivers.audio.alsafile CONFIG.json`` runs one loopback session (capture → engine tick → playback) in
+``python -m drivers.audio.alsafile CONFIG.json`` runs one loopback session (capture → engine tick → playback of
+the *negated* frame, so what was played can never be mistaken for what was captured) in
 a process whose ``HOME`` holds the ``.asoundrc`` — ALSA reads it when PortAudio initialises, so it must be set
 before ``sounddevice`` is imported — and writes a JSON report.
 
@@ -32,10 +37,17 @@ DEVICE = "switchboard_file"
 
 
 def write_asoundrc(home: Path, infile: Path, outfile: Path, name: str = DEVICE) -> Path:
-    """Write ``home/.asoundrc`` defining the file device ``name``; returns its path."""
+    """Write ``home/.asoundrc`` defining the full-duplex file device ``name``; returns its path.
+
+    The ``file`` plugin also copies *captured* audio into its ``file``, so capture and playback are two file
+    devices joined by ``type asym``: the output file then holds only what was played.
+    """
     rc = Path(home) / ".asoundrc"
-    rc.write_text(f'pcm.{name} {{ type file; slave.pcm {{ type null }}; file "{outfile}"; '
-                  f'infile "{infile}"; format "raw" }}\n')
+    rc.write_text(
+        f'pcm.{name}_in {{ type file; slave.pcm {{ type null }}; file "/dev/null"; infile "{infile}"; '
+        f'format "raw" }}\n'
+        f'pcm.{name}_out {{ type file; slave.pcm {{ type null }}; file "{outfile}"; format "raw" }}\n'
+        f'pcm.{name} {{ type asym; playback.pcm "{name}_out"; capture.pcm "{name}_in" }}\n')
     return rc
 
 
@@ -93,7 +105,7 @@ def run_loopback(cfg: dict[str, Any]) -> dict[str, Any]:
         tick_times.append(time.monotonic())
         frame = ch.read()
         captured.append(frame.copy())
-        ch.write(frame)
+        ch.write(-frame)  # int16 negation; the test signals stay within ±32767
         if n + 1 < cfg["ticks"]:
             clock.call_at(t0 + (n + 1) * 0.02, tick, n + 1)
         else:

@@ -149,6 +149,7 @@ class SoundDeviceChannel:
         self._lost: str | None = None
         self._stopping = False
         self._started_playing = False
+        self._aligned_in = self._aligned_out = False
 
     # -- faults (loop thread) -----------------------------------------------------------------------
     def check(self) -> None:
@@ -243,6 +244,9 @@ class SoundDeviceChannel:
             samples = to_int16(self._rs_in.process(indata))
         if len(self._in_partial):
             samples = np.concatenate((self._in_partial, samples))
+        if not self._aligned_in:  # the resampler's look-ahead shortens the first block: drop that remainder once,
+            self._aligned_in = True  # so later blocks complete their frame in the same callback (-1 frame delay)
+            samples = samples[len(samples) % FRAME_SAMPLES:]
         whole = len(samples) - len(samples) % FRAME_SAMPLES
         for start in range(0, whole, FRAME_SAMPLES):
             if not self._capture.put(samples[start:start + FRAME_SAMPLES].copy()):
@@ -260,6 +264,9 @@ class SoundDeviceChannel:
                 if self._started_playing:
                     self.counters["playback_underruns"] += 1
             dev = frame if self.device_rate == RATE else to_int16(self._rs_out.process(frame))
+            if not self._aligned_out and have + len(dev) < need:  # first block: pad the look-ahead in front
+                dev = np.concatenate((np.zeros(need - have - len(dev), dtype=np.int16), dev))
+            self._aligned_out = True
             parts.append(dev)
             have += len(dev)
         pending = np.concatenate(parts) if len(parts) > 1 else parts[0]

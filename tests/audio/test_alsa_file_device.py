@@ -1,7 +1,7 @@
 """The real PortAudio → ALSA path, on the ALSA ``type file`` device (no sound card needed).
 
 Each test runs one session in a subprocess whose HOME holds the .asoundrc: what a caller says goes into the
-capture pipe in real time, the engine-like tick reads each frame and plays it straight back, and the output
+capture pipe in real time, the engine-like tick reads each frame and plays it back negated, and the output
 file shows what reached the "codec".
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ def test_a_caller_heard_through_the_file_device_comes_back_sample_exact(tmp_path
     assert silent[:last].sum() <= counters["underruns"]
     heard = frames[~silent].ravel()
     assert np.array_equal(heard, said[:len(heard)]) and len(heard) >= len(said) - 160 * counters["underruns"]
-    played = without_gaps(report["played"], 1)
+    played = -without_gaps(report["played"], 1)  # the engine played each frame back negated
     assert np.array_equal(played, said[:len(played)]) and len(played) >= len(heard) - 160 * 3
 
 
