@@ -23,12 +23,12 @@ from drivers.errors import ConfigError, StorageError
 from firmware.config import yamlio
 from firmware.config.document import Config, revision_of
 from firmware.config.migrations import CURRENT_VERSION, migrate
-from firmware.config.validate import apply_defaults, format_path, schema, validate
+from firmware.config.validate import apply_defaults, format_path, schema, validate, warnings
 
 __all__ = [
     "Config", "ConfigError", "CURRENT_VERSION", "EXAMPLE_NAME", "Loaded", "apply_defaults", "example_text",
     "format_path", "load", "load_document", "load_with_fallback", "parse", "remember_good", "revision_of",
-    "save", "schema", "validate",
+    "save", "schema", "validate", "warnings",
 ]
 
 log = logging.getLogger(__name__)

@@ -323,3 +323,49 @@ _CHECKS: list[Callable[[dict[str, Any]], list[Error]]] = [
     _check_office, _check_lines_phones, _check_extensions, _check_numbering, _check_operator,
     _check_menus, _check_routing, _check_groups, _check_schedule, _check_voicemail,
 ]
+
+
+# ------------------------------------------------------------------ warnings (valid, but probably not meant)
+
+
+def warnings(doc: dict[str, Any]) -> list[Error]:
+    """Things a valid document does that are probably not meant: unreachable menus and extensions, an operator
+    without a phone."""
+    out: list[Error] = []
+    for fn in (_warn_menus, _warn_extensions):
+        out.extend(fn(doc))
+    return out
+
+
+def _destinations(doc: dict[str, Any]) -> list[str]:
+    dests = [doc.get("trunks", {}).get("incoming", {}).get("answer_destination", "")]
+    dests += [ln.get("answer_destination", "") for ln in doc.get("lines", [])]
+    dests += list(doc.get("schedule", {}).get("destinations", {}).values())
+    for menu in doc.get("menus", {}).values():
+        dests.append(menu.get("on_fail", ""))
+        dests += [f"menu:{o['target']}" for o in menu.get("options", {}).values()
+                  if o["action"] == "submenu" and o.get("target")]
+    for section, key in (("ring_groups", "on_no_answer"), ("queues", "on_timeout")):
+        dests += [g.get(key, "") for g in doc.get(section, [])]
+    return dests
+
+
+def _warn_menus(doc: dict[str, Any]) -> list[Error]:
+    used = {d.partition(":")[2] for d in _destinations(doc) if d.startswith("menu:")}
+    used.add(doc.get("attendant", {}).get("menu", "main"))
+    return [(f"menus.{name}", "no call ever reaches this menu (not the attendant's menu, a submenu or a "
+                              "destination)") for name in doc.get("menus", {}) if name not in used]
+
+
+def _warn_extensions(doc: dict[str, Any]) -> list[Error]:
+    out: list[Error] = []
+    for i, ext in enumerate(doc.get("extensions", [])):
+        if not ext.get("phone") and not ext.get("mailbox") and not (ext.get("forward") or {}).get("always"):
+            out.append((f"extensions[{i}]", f"extension {ext['number']} has no phone, mailbox or forward: "
+                                            "a call to it cannot be answered"))
+    op = _extensions(doc).get(doc.get("operator") or "")
+    if op is not None and not op.get("phone"):
+        out.append(("operator", f"the operator extension {op['number']} has no phone: callers who press 0 "
+                                "reach its mailbox"))
+    return out
+

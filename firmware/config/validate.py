@@ -60,6 +60,11 @@ def validate(doc: Any) -> list[Error]:
     return errors
 
 
+def warnings(doc: dict[str, Any]) -> list[Error]:
+    """Things a *valid* document does that are probably not meant (unreachable menus, …); empty when none."""
+    return crossref.warnings(apply_defaults(doc))
+
+
 def schema_errors(doc: Any) -> list[Error]:
     """Problems found by the JSON Schema alone, sorted by path."""
     found: dict[tuple[str, str], None] = {}

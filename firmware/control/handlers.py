@@ -98,7 +98,9 @@ class ConfigService:
     def validate(self, document: dict[str, Any]) -> dict[str, Any]:
         """Check a document without saving it: ``{"ok", "errors": [{"path", "reason"}]}``."""
         errors = _validate(document)
-        return {"ok": not errors, **_errors_detail(errors)}
+        hints = [] if errors else configuration.warnings(document)
+        return {"ok": not errors, **_errors_detail(errors),
+                "warnings": [{"path": p, "reason": r} for p, r in hints]}
 
     async def put(self, document: dict[str, Any], base_revision: str) -> dict[str, Any]:
         """Save a new document if nobody changed the configuration since ``base_revision``; then apply it."""

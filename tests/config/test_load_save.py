@@ -224,3 +224,18 @@ def test_save_refuses_a_document_too_large_to_load_again(tmp_path: Path, office)
         config.save(tmp_path / "big.yaml", office)
     assert "larger than" in exc.value.errors[0][1]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_warnings_for_valid_but_unlikely_documents(office, tmp_path: Path, capsys):
+    assert config.warnings(office) == []
+    office["menus"]["orphan"] = {"greeting": {"day": "greeting-day"}}
+    office["extensions"].append({"number": "204", "name": "Nobody", "phone": None, "mailbox": None})
+    office["extensions"][0]["phone"] = None
+    assert config.validate(office) == []
+    paths = [p for p, _ in config.warnings(office)]
+    assert paths == ["menus.orphan", "extensions[4]", "operator"]
+    p = tmp_path / "office.yaml"
+    p.write_text(yaml.safe_dump(office), encoding="utf-8")
+    assert cli.main(argparse.Namespace(path=str(p))) == 0
+    err = capsys.readouterr().err
+    assert "warning: menus.orphan: no call ever reaches this menu" in err

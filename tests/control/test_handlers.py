@@ -50,7 +50,10 @@ def test_config_get(daemon, office_path):
 def test_config_validate_names_paths(daemon):
     client, *_ = daemon
     doc = client.call("config.get")["document"]
-    assert client.call("config.validate", document=doc) == {"ok": True, "errors": []}
+    assert client.call("config.validate", document=doc) == {"ok": True, "errors": [], "warnings": []}
+    doc2 = copy.deepcopy(doc)
+    doc2["menus"]["orphan"] = {"greeting": {"day": "greeting-day"}}
+    assert client.call("config.validate", document=doc2)["warnings"][0]["path"] == "menus.orphan"
     doc["extensions"][1]["phone"] = "fxs9"
     result = client.call("config.validate", document=doc)
     assert result["ok"] is False and result["errors"][0]["path"] == "extensions[1].phone"
