@@ -200,13 +200,29 @@ def test_second_outgoing_takes_line1_and_third_hears_reorder(office):
     assert office.kinds("reorder")[-1]["reason"] == "all_lines_busy"
 
 
-def test_no_dial_tone_releases_the_line(office):
+def test_no_dial_tone_tries_the_next_line_then_reorder(office):
     office.emit("fxs1", "off_hook")
     office.run(0.5)
     _dial(office, "fxs1", "9")
     office.run(3.5)
-    assert office.kinds("reorder")[-1]["reason"] == "no_dial_tone"
     assert office.ports["fxo2"].names() == ["seize", "release"]
+    assert office.ports["fxo1"].names() == ["seize"]
+    office.run(3.5)
+    assert office.ports["fxo1"].names() == ["seize", "release"]
+    assert [e["line"] for e in office.kinds("no_dial_tone")] == ["line2", "line1"]
+    assert office.kinds("reorder")[-1]["reason"] == "no_dial_tone"
+
+
+def test_a_dead_line_is_skipped_for_the_next(office):
+    office.emit("fxs1", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs1", "9")
+    office.run(3.5)
+    office.emit("fxo1", "dial_tone")
+    _dial(office, "fxs1", "123")
+    office.run(5)
+    assert [c for c in office.ports["fxo1"].commands if c[0] == "dial"] == [("dial", "1"), ("dial", "2"),
+                                                                             ("dial", "3")]
 
 
 def test_an_outside_caller_never_reaches_a_line(office):
