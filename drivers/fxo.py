@@ -6,7 +6,9 @@ What it is: :class:`FxoPort`, a :class:`~drivers.port.Port` that
   ``reseize_guard_s`` after a release (a seize inside the guard happens when it ends);
 * reports rings from :class:`~drivers.ring.RingDetector` (``ring``, ``ring_end``, ``ring_abandoned``);
 * captures caller ID: between the first and second ring (Bell 202 or V.23 FSK, or DTMF), and before the first
-  ring after an on-hook polarity reversal (ETSI: reversal, DT-AS alert, FSK) — one ``caller_id`` per call;
+  ring after an on-hook polarity reversal (ETSI: reversal, DT-AS alert, FSK) — one ``caller_id`` per call; a
+  board without polarity sensing in a country that sends caller ID before the ring listens on the idle line
+  whenever it carries sound (``cid_idle_listen``);
 * hook flash out (``flash(ms)``, ``flash_ms`` = 750 by default);
 * ``dial(digits)``: DTMF at ``dtmf_level_dbm0`` and ``dtmf_on_ms``/``dtmf_off_ms``, sent once dial tone has been
   heard after seizing or ``dial_tone_timeout_s`` has passed; ``dial_tone`` when it is heard, ``dial_done`` when
@@ -32,7 +34,7 @@ import numpy as np
 from drivers.audio.base import AudioChannel
 from drivers.clock import Clock, Timer
 from drivers.errors import ConfigError, PortError
-from drivers.line_audio import DtmfListener, Outbox, ToneListener, dtmf_audio
+from drivers.line_audio import DtmfListener, Outbox, ToneListener, cid_mode, dtmf_audio
 from drivers.gpio.base import PinFactory
 from drivers.gpio.board import Signal, check_options, port_spec, timing
 from drivers.gpio.port import PinPort
@@ -66,6 +68,7 @@ class FxoTiming:
     silence_peak: float = 150.0          # |sample| never above this in a frame counts as silence (about -47 dBm0)
     reseize_guard_s: float = 1.0
     cid_window_s: float = 6.0
+    cid_idle_listen: str = "auto"        # auto | on | off: listen for caller ID on an idle line without a ring
     in_use_debounce_ms: float = 100.0
     health_interval_s: float = 1.0
     ring_opto: str = "full"
@@ -89,6 +92,12 @@ class FxoPort(PinPort):
         self.country = country.upper()
         self.timing = timing_ or FxoTiming()
         self.detector = RingDetector(clock, self._ring_event, ring_timing, self.country, self.timing.ring_opto)
+        if self.timing.cid_idle_listen not in ("auto", "on", "off"):
+            path = f"board.ports.{name}.cid_idle_listen"
+            raise ConfigError(f"{path} must be auto, on or off", [(path, "auto, on or off")])
+        before = cid_mode(self.country)[1] == "before"
+        self._idle_listen = self.timing.cid_idle_listen == "on" or (
+            self.timing.cid_idle_listen == "auto" and before and polarity is None)
         self.outbox = Outbox()
         self.dtmf = DtmfListener(clock, self._far_digit, self.timing.dsp_batch_frames)
         self.seized = False
@@ -104,6 +113,7 @@ class FxoPort(PinPort):
         self._use_timer: Timer | None = None
         self._dial_ready = False
         self._flashing = False
+        self._idle_quiet = 0
         self._pending_digits = ""
         self._sending = ""
         self._cid = None
@@ -175,6 +185,20 @@ class FxoPort(PinPort):
                 self._cid_sent = True
                 self._cid_until = 0.0
                 self.emit("caller_id", **{k: v for k, v in message.as_dict().items() if k != "format"})
+
+    def _idle_cid(self, frame: np.ndarray) -> None:
+        """Caller ID sent before the first ring on a board that cannot see the line reversal announcing it:
+        wake on the first sound on the idle line, listen until a second of quiet."""
+        if self._quiet(frame):
+            if self._cid is None:
+                return
+            self._idle_quiet += 1
+            if self._idle_quiet > 50:
+                self._cid = None
+                return
+        else:
+            self._idle_quiet = 0
+        self._feed_cid(frame)
 
     def _end_of_call(self) -> None:
         self._cid = None
@@ -343,6 +367,8 @@ class FxoPort(PinPort):
         if not self.seized:
             if not self._cid_sent and (self._cid_until or (self.detector.count == 1 and not self.detector.ringing)):
                 self._feed_cid(frame)
+            elif self._idle_listen and self.detector.count == 0 and not self._cid_sent:
+                self._idle_cid(frame)
             return SILENCE
         if not self.outbox:
             self.dtmf.feed(frame)

@@ -225,3 +225,17 @@ def test_an_answered_call_is_never_abandoned_and_the_next_call_counts_from_one(m
     rings = events.of("fxo1", "ring")
     assert [r.data["count"] for r in rings] == [1, 2, 1]
     assert [c.data["number"] for c in events.of("fxo1", "caller_id")] == ["5551234", "5559876"]
+
+
+def test_pre_ring_caller_id_without_polarity_sensing_is_still_caught(make_office, run, example_doc):
+    doc = example_doc()
+    doc["office"]["country"] = "DK"
+    doc["board"]["ports"] = {"fxo1": {"kind": "fxo", "pins": {"relay": 5, "ring": 6, "loop": 13, "polarity": None}}}
+    office, events, tick = make_office(doc)
+    line = office.exchange.lines["fxo1"]
+    line.polarity = office.factory.pin(1, "in", pull="down")   # the exchange still reverses; the box cannot see it
+    office.exchange.call_in(port="fxo1", caller_id={"number": "4512345678", "name": None})
+    run(6.0)
+    kinds = events.kinds("fxo1")
+    assert kinds.index("caller_id") < kinds.index("ring")
+    assert events.of("fxo1", "caller_id")[0].data["standard"] == "dtmf"
