@@ -25,7 +25,7 @@ from drivers.dsp.callerid import CallerId, CallerIdDecoder, encode_fsk  # noqa: 
 from drivers.dsp.dtmf import DtmfDetector  # noqa: E402
 from drivers.dsp.levels import DBM0_RMS, to_int16, ulaw_roundtrip  # noqa: E402
 from drivers.dsp.progress import ProgressDetector  # noqa: E402
-from drivers.dsp.tones import DTMF_FREQS, ToneGenerator, dtmf  # noqa: E402
+from drivers.dsp.tones import DTMF_FREQS, dtmf  # noqa: E402
 from tests.dsp import corpus, spandsp_ref  # noqa: E402
 from tests.dsp.signals import digits, pair  # noqa: E402
 

@@ -26,7 +26,7 @@ Design (docs/dsp.md has the measurements):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np

@@ -216,3 +216,37 @@ def test_clipped_dc_and_silence_never_raise():
                   np.clip(encode_fsk(ALICE, level_dbm0=3.0).astype(np.int32) * 3, -32768, 32767).astype(np.int16),
                   np.zeros(0, np.int16)):
         dec.feed(block)
+
+
+# ----------------------------------------------------------------------------- dual-tone alert (C3)
+def _alerts(x: np.ndarray) -> list:
+    from drivers.dsp.alert import AlertToneDetector
+    det = AlertToneDetector()
+    out = []
+    for i in range(0, x.size, 160):
+        out += det.feed(x[i:i + 160])
+    return out
+
+
+def test_dt_as_is_detected_from_20_ms_at_any_alignment_and_its_end_reported():
+    from drivers.dsp.tones import tone
+    for ms in (20, 80, 110):
+        for lead in range(0, 40, 5):
+            x = np.concatenate((np.zeros(lead, np.int16), tone((2130, 2750), ms / 1000, -13), np.zeros(800, np.int16)))
+            kinds = [e.kind for e in _alerts(ulaw_roundtrip(x))]
+            assert kinds == ["start", "end"], (ms, lead)
+    events = _alerts(np.concatenate((np.zeros(800, np.int16), dual_tone_alert(), np.zeros(800, np.int16))))
+    assert events[0].t == pytest.approx(0.1, abs=0.01) and events[1].t == pytest.approx(0.2, abs=0.01)
+
+
+def test_dt_as_frequency_tolerance_and_what_is_not_an_alert():
+    from drivers.dsp.tones import dtmf, tone
+    for scale in (0.989, 1.011):
+        x = np.concatenate((tone((2130 * scale, 2750 * scale), 0.1, -13), np.zeros(400, np.int16)))
+        assert [e.kind for e in _alerts(x)] == ["start", "end"]
+    for scale in (0.98, 1.02):
+        assert _alerts(tone((2130 * scale, 2750 * scale), 0.1, -13)) == []
+    assert _alerts(tone((2130,), 0.2, -13)) == []
+    assert _alerts(dtmf("0123456789*#ABCD", 100, 100, -5)) == []
+    assert _alerts(tone((2130, 2750), 0.1, -45)) == []
+    assert _alerts(encode_fsk(ALICE)) == []
