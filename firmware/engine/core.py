@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 ToneFactory = Callable[[str, str], Any]
 
+AUDIO_FAILURE_RETRY = 60.0
+"""A port whose audio raised is reported again at most this often while it keeps failing."""
+
 
 class Engine(AppRunner):
     """See the module docstring."""
@@ -73,6 +76,7 @@ class Engine(AppRunner):
         self._unsubscribe: list[Callable[[], None]] = []
         self.started = False
         self._vmwi_sent: dict[str, bool] = {}
+        self._audio_failures: set[str] = set()
         self.lines = LineHunter(self)
         self.desk = DeskPhones(self)
         self.bus.subscribe(self._on_mwi, kinds=["mwi"])
@@ -308,7 +312,11 @@ class Engine(AppRunner):
         heard: dict[str, Any] = {}
         leg_at = self._leg_at
         for name, port in self.ports.items():
-            frame = port.read_frame()
+            try:
+                frame = port.read_frame()
+            except Exception as exc:  # one broken driver must not silence every other call
+                self._port_failed(port, "read", exc)
+                frame = SILENCE
             leg = leg_at.get(name)
             if leg is not None:
                 heard[leg.id] = frame
@@ -318,7 +326,19 @@ class Engine(AppRunner):
         for bridge in self.bridges:
             mixed.update(bridge.mix(heard))
         for name, port in self.ports.items():
-            port.write_frame(self._frame_for(name, leg_at.get(name), mixed))
+            try:
+                port.write_frame(self._frame_for(name, leg_at.get(name), mixed))
+            except Exception as exc:
+                self._port_failed(port, "write", exc)
+
+    def _port_failed(self, port: Port, what: str, exc: Exception) -> None:
+        """A port's audio raised: log it once (until it works again) and report it as a fault."""
+        if port.name in self._audio_failures:
+            return
+        self._audio_failures.add(port.name)
+        log.error("audio %s on %s failed: %s", what, port.name, exc, exc_info=exc)
+        self.bus.publish("fault", port=port.name, reason=f"audio {what} failed: {exc}")
+        self.clock.call_later(AUDIO_FAILURE_RETRY, self._audio_failures.discard, port.name)
 
     def _frame_for(self, name: str, leg: Leg | None, mixed: dict[str, Any]) -> Any:
         if leg is not None:

@@ -169,3 +169,16 @@ def test_buffer_sink():
     sink = BufferSink()
     sink.write(np.ones(FRAME_SAMPLES, dtype=np.int16))
     assert sink.seconds == pytest.approx(0.02) and sink.samples.sum() == FRAME_SAMPLES
+
+
+def test_a_port_whose_audio_raises_does_not_stop_the_others(office):
+    calls = []
+
+    def broken():
+        raise OSError("sound card unplugged")
+    office.ports["fxs3"].read_frame = broken
+    office.ports["fxs2"].write_frame = lambda frame: calls.append(1)
+    office.run(0.2)
+    assert len(calls) == 10                         # fxs2 still gets every frame
+    faults = office.kinds("fault")
+    assert len(faults) == 1 and faults[0]["port"] == "fxs3" and "unplugged" in faults[0]["reason"]
