@@ -32,6 +32,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from webui import security
 from webui.daemon import Daemon, DaemonDown
 from webui.live import LiveFeed
+from webui.menutest import MenuTester
 from webui.state import WebState
 
 DEFAULT_DATA = "/var/lib/switchboard"
@@ -82,6 +83,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["switchboard.limiter"] = app.config["LOGIN_LIMITER"] or security.LoginLimiter()
     daemon = app.extensions["switchboard.daemon"]
     app.extensions["switchboard.live"] = LiveFeed(daemon.events, on_event=daemon.forget)
+    app.extensions["switchboard.menutester"] = MenuTester(daemon)
     app.before_request(_upload_limit)  # before CSRF reads the body
     csrf.init_app(app)
     security.install(app)

@@ -105,6 +105,7 @@ def main(args: argparse.Namespace) -> int:
     app.extensions["switchboard.live"].stop()  # first: wakes the dashboards' long-polls
     for server in reversed(servers):
         server.stop()
+    app.extensions["switchboard.menutester"].stop(timeout=5)
     return 0
 
 

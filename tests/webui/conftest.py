@@ -31,6 +31,7 @@ def app(tmp_path, fake, limiter_clock):
                       "PASSWORD_HASHER": CHEAP_HASHER})
     yield app
     app.extensions["switchboard.live"].stop()
+    app.extensions["switchboard.menutester"].stop()
 
 
 @pytest.fixture

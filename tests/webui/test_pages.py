@@ -5,6 +5,8 @@ import csv
 import io
 import threading
 
+import pytest
+
 from webui_helpers import post
 
 
@@ -130,11 +132,23 @@ def test_menu_tester_report_is_shown(logged_in, app, monkeypatch):
     from webui import menutest
     app.config["MENU_TESTER"] = True
     monkeypatch.setattr(menutest, "_from_subprocess", lambda doc: menutest.normalise(
-        {"ok": False, "problems": [{"path": ["main", "3"], "message": "key 3 leads nowhere"}],
-         "paths": [{"keys": "1", "outcome": "extension 201"}]}))
-    menutest._cache.clear()
+        {"ok": False, "problems": [{"severity": "error", "kind": "dead_end", "state": "day", "path": "answer > 3",
+                                    "detail": "key 3 leads nowhere"}],
+         "paths": [{"state": "day", "path": "answer > 1", "outcome": "rings 201; leaves a message"}]}))
     text = logged_in.get("/menus/main").get_data(as_text=True)
-    assert "key 3 leads nowhere" in text and "1 paths walked" in text
+    assert "key 3 leads nowhere" in text and "1 paths called" in text and "rings 201" in text
+
+
+@pytest.mark.slow
+def test_menu_tester_runs_the_real_tester(logged_in, app):
+    app.config["MENU_TESTER"] = True
+    tester = app.extensions["switchboard.menutester"]
+    revision = app.extensions["switchboard.daemon"].config()[0]
+    _, doc = app.extensions["switchboard.daemon"].config()
+    report = tester.report(revision, doc, wait=60)
+    tester.stop()
+    assert report.get("error") is None, report
+    assert report["paths"] and all({"state", "path", "outcome"} <= set(p) for p in report["paths"])
 
 
 def test_add_and_delete_a_menu(logged_in, fake):

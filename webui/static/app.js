@@ -25,4 +25,10 @@ document.addEventListener("submit", (ev) => {
   if (question && !window.confirm(question)) { ev.preventDefault(); }
 });
 
+// An element with data-reload-after="ms" reloads the page once (e.g. while a report is being made).
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.querySelector("[data-reload-after]");
+  if (el) { setTimeout(() => window.location.reload(), parseInt(el.dataset.reloadAfter, 10) || 3000); }
+});
+
 window.Switchboard = {csrfToken, postForm};

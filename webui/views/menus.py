@@ -11,7 +11,6 @@ import re
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from webui import menutest
 from webui.choices import MENU_ACTION_CODES, MENU_ACTIONS, NEEDS_TARGET
 from webui.views.common import daemon, save_config
 
@@ -67,7 +66,8 @@ def edit(name: str):
     menus = doc.get("menus") or {}
     if name not in menus:
         abort(404)
-    report = menutest.report(daemon(), revision, doc) if current_app.config.get("MENU_TESTER", True) else None
+    tester = current_app.extensions["switchboard.menutester"]
+    report = tester.report(revision, doc, wait=2.0) if current_app.config.get("MENU_TESTER", True) else None
     return render_template("menus/edit.html", name=name, menu=menus[name], menus=sorted(menus), keys=KEYS,
                            states=STATES, actions=MENU_ACTIONS, revision=revision, errors=errors,
                            form=request.form if errors else None, report=report, doc=doc,
