@@ -66,17 +66,17 @@ def test_outside_line_is_reported():
     assert ("outside_line", "error") in kinds(report)
 
 
-def test_loop_with_no_way_out_and_dead_end():
+def test_loop_with_no_way_out():
     cfg = small(
         main={"greeting": {"day": "greeting-day"}, "dial_by_extension": False, "on_fail": "menu:other",
               "options": {"0": {"action": "submenu", "target": "other"}, "5": {"action": "info",
                                                                               "prompt": "info-hours"}}},
         other={"greeting": {"day": "greeting-default"}, "dial_by_extension": False, "on_fail": "menu:main",
                "options": {"0": {"action": "previous"}}})
-    report = walk_menus(cfg)
-    assert ("loop", "error") in kinds(report)
-    assert ("dead_end", "error") in kinds(report)       # the simulated caller is still held
-    assert not report.ok
+    report = walk_menus(cfg, states={"day"})
+    assert ("loop", "error") in kinds(report) and not report.ok
+    # at run time the attendant does not hold the caller for ever: it gives up at the operator
+    assert all("rings 200" in p["outcome"] for p in report.paths if p["path"].endswith("timeout"))
 
 
 def test_extension_without_phone_or_mailbox_is_a_dead_end():
