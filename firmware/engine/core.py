@@ -28,6 +28,7 @@ from drivers.clock import Clock
 from drivers.errors import PortError
 from drivers.port import SILENCE, Port, PortEvent
 from firmware.engine.audio import AudioSource, ToneSource, next_frame
+from firmware.engine import calllog
 from firmware.engine.apps import APP_GRACE, App, AppRunner, Call, reap
 from firmware.engine.bridge import Bridge, Mixer
 from firmware.engine.bus import EventBus
@@ -193,44 +194,15 @@ class Engine(AppRunner):
 
     def _store_call_started(self, call: Call, port: Port, direction: str, caller_id: dict[str, Any] | None,
                             extension: str | None) -> None:
-        started = getattr(self.store, "call_started", None)
-        if started is None:
-            return
         line = self.lines.line_of_port(port.name)
-        try:
-            started(call.id, direction, line=line.id if line else None, extension=extension,
-                    caller_number=(caller_id or {}).get("number"), caller_name=(caller_id or {}).get("name"))
-        except Exception:
-            log.exception("writing the call log failed for %s", call.id)
+        calllog.started(self.store, call, direction, line.id if line else None, caller_id, extension)
 
     def update_call_log(self, call: Call, **fields: Any) -> None:
         """Change fields of a call's open call-log row (``dialled``, ``extension``, ``line``…)."""
-        update = getattr(self.store, "call_update", None)
-        if update is None:
-            return
-        try:
-            update(call.id, **fields)
-        except Exception:
-            log.exception("updating the call log failed for %s", call.id)
+        calllog.update(self.store, call, **fields)
 
     def _log_call(self, call: Call, seconds: float) -> None:
-        log_call = getattr(self.store, "log_call", None)
-        if log_call is None:
-            return
-        first = call.legs[0]
-        record = {"call": call.id, "started": self.clock.wall().timestamp() - seconds, "seconds": seconds,
-                  "direction": first.direction, "port": first.port.name,
-                  "line": next((leg.vars["line"] for leg in call.legs if "line" in leg.vars), None),
-                  "disposition": call.disposition or ("answered" if len(call.legs) > 1 else "abandoned"),
-                  "dialled": call.dialled,
-                  "caller_number": (first.caller_id or {}).get("number"),
-                  "caller_name": (first.caller_id or {}).get("name"),
-                  "legs": [{"port": leg.port.name, "direction": leg.direction, "extension": leg.extension,
-                            "end": leg.hangup_reason} for leg in call.legs]}
-        try:
-            log_call(record)
-        except Exception:
-            log.exception("writing the call log failed for %s", call.id)
+        calllog.ended(self.store, call, seconds, self.clock.wall().timestamp())
 
     # -- bridging -----------------------------------------------------------------------------------
     def is_trunk(self, leg: Leg) -> bool:
