@@ -36,14 +36,14 @@ def test_run_sim_answers_a_call_and_stops_cleanly(tmp_path: Path):
         assert [line["state"] for line in snap["lines"]] == ["idle", "idle"]
         assert len(snap["sim"]["phones"]) == 4
         caller = client.call("sim.call_in", number="5551234", name="BOB")["call"]
-        _wait_for(lambda: client.call("snapshot")["lines"][0]["state"] == "answered", 10)  # CID after ring 1
+        _wait_for(lambda: client.call("snapshot")["lines"][0]["state"] == "answered", 20)  # CID after ring 1
         snap = client.call("snapshot")
         assert snap["calls"][0]["state"] == "attendant" and snap["calls"][0]["caller_number"] == "5551234"
         assert snap["lines"][0]["call"] == snap["calls"][0]["id"]
         assert client.call("sim.listen", call=caller, seconds=0.2)["rate"] == 8000
         assert client.call("schedule.set_mode", mode="auto")["mode"] in ("day", "night", "lunch", "holiday")
         client.call("sim.hang_up", call=caller)
-        _wait_for(lambda: client.call("snapshot")["lines"][0]["state"] == "idle", 5)
+        _wait_for(lambda: client.call("snapshot")["lines"][0]["state"] == "idle", 15)
         client.close()
     finally:
         proc.send_signal(signal.SIGTERM)
