@@ -59,6 +59,7 @@ def test_a_caller_heard_through_the_file_device_comes_back_sample_exact(tmp_path
 
 
 @needs_portaudio
+@pytest.mark.slow  # about 1 s of real-time audio plus a subprocess
 def test_a_48k_only_device_is_resampled_through_the_real_path(tmp_path):
     t = np.arange(int(48000 * 0.8)) / 48000
     said = np.rint(8000 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16)
