@@ -23,6 +23,12 @@ def test_dashboard_shows_lines_phones_calls_today_messages_and_chart(logged_in, 
     assert 'aria-label="Calls per hour, last 7 days"' in text
 
 
+def test_dashboard_shows_faults(logged_in, fake):
+    fake.office.faults.append({"port": "fxo2", "message": "no loop current: is the line plugged in?"})
+    text = logged_in.get("/").get_data(as_text=True)
+    assert "fxo2: no loop current: is the line plugged in?" in text
+
+
 def test_day_night_toggle(logged_in, fake):
     resp = post(logged_in, "/mode", {"mode": "night"})
     assert resp.status_code == 302

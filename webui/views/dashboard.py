@@ -78,7 +78,7 @@ def live_state() -> dict:
         "phones": [_port_row(p, calls, p.get("port") or p.get("phone")) for p in snap.get("phones", [])],
         "new_messages": _new_messages(snap),
         "calls": len(calls),
-        "faults": [str(f.get("message", f)) if isinstance(f, dict) else str(f) for f in snap.get("faults", [])],
+        "faults": [_fault_text(f) for f in snap.get("faults", [])],
     }
 
 
@@ -104,6 +104,13 @@ def _new_messages(snap: dict) -> int:
         if mwi is None:
             mwi = daemon().remember("vm-counts", (daemon().call("voicemail.list", limit=1) or {}).get("counts", {}))
     return sum(int(b.get("new", 0)) for b in mwi.values())
+
+
+def _fault_text(fault) -> str:
+    if isinstance(fault, dict):
+        where = fault.get("port") or fault.get("line") or fault.get("phone")
+        return f"{where}: {fault.get('message', '')}" if where else str(fault.get("message", fault))
+    return str(fault)
 
 
 def _state_text(sched: dict) -> str:
