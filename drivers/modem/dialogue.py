@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from drivers.errors import HardwareError
+from drivers.modem.connection import ModemCommandError
 
 if TYPE_CHECKING:
     from drivers.clock import Clock
@@ -66,8 +67,13 @@ class VoiceDialogues:
             self._to_loop(self.audio.flush)  # type: ignore[attr-defined]
 
     def _job_seize(self) -> None:
-        for cmd in (self.profile.voice_mode, self.profile.vsm, self.profile.vsd, self.profile.off_hook):
-            self._command(cmd)
+        try:
+            for cmd in (self.profile.voice_mode, self.profile.vsm, self.profile.vsd):
+                self._command(cmd)
+        except ModemCommandError as exc:
+            raise ModemCommandError(f"{exc} — the modem does not take the '{self.profile.name}' voice commands; "
+                                    "check that the board profile's modem profile matches the modem") from exc
+        self._command(self.profile.off_hook)
         self._start_voice("transmit" if self.audio.pending else "receive")
 
     def _job_voice(self, direction: str) -> None:

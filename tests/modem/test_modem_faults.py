@@ -101,3 +101,27 @@ def test_close_stops_every_thread_in_bounded_time(vclock, fake):
     port.close()
     left = {t.name for t in threading.enumerate()} - before
     assert not left
+
+
+def test_the_wrong_profile_for_the_modem_is_a_fault_that_says_so(vclock):
+    import dataclasses
+
+    from drivers.modem.port import ModemPort
+    from drivers.modem.profiles import PROFILES
+    from .conftest import Recorder
+
+    conexant = FakeModem("cx93010")
+    port = ModemPort("modem1", vclock, conexant.device, dataclasses.replace(PROFILES["usr5637"]))
+    rec = Recorder()
+    port.subscribe(rec)
+    port.open()
+    try:
+        pump(vclock, lambda: port.state == "idle")
+        port.seize()
+        pump(vclock, lambda: port.state == "faulted")
+        reason = rec.of("fault")[0].data["reason"]
+        assert "refused 'AT+VSM=128,8000'" in reason and "usr5637" in reason and "profile" in reason
+        assert rec.of("disconnect")[0].data["reason"] == "fault"
+    finally:
+        port.close()
+        conexant.stop()
