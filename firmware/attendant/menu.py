@@ -13,7 +13,8 @@ What it is: :class:`Attendant`, whose :meth:`Attendant.menu` is the ``menu`` app
   the option;
 * press 0 for the operator in every menu (unless the menu gives 0 another option), and * to listen to a
   mailbox (mailbox number and PIN; unless the menu gives * another option);
-* interrupt any prompt with a key (barge-in);
+* interrupt any prompt with a key (barge-in); a key that interrupts the retry prompt or an info message is
+  taken as the caller's choice in the menu;
 * say nothing (``timeout`` seconds after the greeting) or press a wrong key: the ``timeout_prompt`` /
   ``invalid_prompt`` and the menu again, ``retries`` times, then ``on_fail`` (default: the operator).
 
@@ -112,7 +113,8 @@ class Attendant:
                     return
                 prompt = menu.get("invalid_prompt" if outcome == "invalid" else "timeout_prompt")
                 leg.flush_digits()
-                await leg.play(str(prompt or ("menu-invalid" if outcome == "invalid" else "menu-no-input")))
+                key = await leg.play(str(prompt or ("menu-invalid" if outcome == "invalid" else "menu-no-input")))
+                leg.vars["attendant_key"] = key
                 continue
             failures = 0 if outcome == "moved" else failures
         log.warning("%s: attendant ran %d steps; ending at on_fail", leg.id, MAX_MENU_STEPS)
@@ -121,7 +123,9 @@ class Attendant:
     async def _greet_and_listen(self, leg: Leg, menu: Mapping[str, Any]) -> str:
         """Play the greeting; return what the caller keyed ("" = nothing within the timeout)."""
         state, forced = self.state()
-        key = await leg.play(greeting_for(menu, state, forced))
+        key = leg.vars.pop("attendant_key", None)      # pressed during the prompt before: it answers this menu
+        if key is None:
+            key = await leg.play(greeting_for(menu, state, forced))
         if key is None:
             key = await leg.collect(1, float(menu.get("timeout", 5)), 0, terminators="")
         if not key:
@@ -165,7 +169,7 @@ class Attendant:
                 stack.pop()
             return "moved"
         if action == "info":
-            await leg.play(str(option.get("prompt") or "info-hours"))
+            leg.vars["attendant_key"] = await leg.play(str(option.get("prompt") or "info-hours"))
             return "again"
         if option.get("prompt"):
             await leg.play(str(option["prompt"]))

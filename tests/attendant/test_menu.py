@@ -190,3 +190,24 @@ def test_on_fail_menus_that_point_at_each_other_end_at_the_operator(office_at):
     office.call_in()
     office.run(300)
     assert office.ringing() == ["200"] and not office.errors()
+
+
+def test_a_key_during_the_info_message_is_the_next_choice(office):
+    office.call_in()
+    office.run(1)
+    office.press("5")                  # info
+    office.run(1)
+    office.press("1")                  # interrupts the info message: sales
+    office.run(5)
+    assert office.prompts()[-2:] == ["info-hours", "transfer-hold"] and office.ringing() == ["201"]
+
+
+def test_a_key_during_the_retry_prompt_is_taken(office):
+    office.call_in()
+    office.run(1)
+    office.press("8")
+    office.run(0.5)
+    office.press("1")                  # while "not a valid choice" plays
+    office.run(5)
+    assert "menu-invalid" in office.prompts() and office.ringing() == ["201"]
+    assert office.prompts().count("greeting-day") == 1
