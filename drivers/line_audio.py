@@ -134,12 +134,15 @@ class _Batcher:
 
 
 class DtmfListener:
-    """Runs the software DTMF detector on captured frames; ``on_digit(digit, start, end)`` in clock time."""
+    """Runs the software DTMF detector on captured frames; ``on_digit(digit, start, end)`` in clock time, and
+    ``on_start(digit, start)`` as soon as a key is recognised (optional)."""
 
-    def __init__(self, clock: Clock, on_digit: Callable[[str, float, float], None], batch: int = 5) -> None:
+    def __init__(self, clock: Clock, on_digit: Callable[[str, float, float], None], batch: int = 5,
+                 on_start: Callable[[str, float], None] | None = None) -> None:
         from drivers.dsp.dtmf import DtmfDetector
 
         self.on_digit = on_digit
+        self.on_start = on_start
         self.detector = DtmfDetector()
         self._frames = _Batcher(clock, batch)
         self._starts: dict[str, float] = {}
@@ -156,6 +159,8 @@ class DtmfListener:
             t = t0 + event.t
             if event.kind == "start":
                 self._starts[event.digit] = t
+                if self.on_start is not None:
+                    self.on_start(event.digit, t)
             else:
                 self.on_digit(event.digit, self._starts.pop(event.digit, t), t)
 

@@ -14,6 +14,7 @@ What it is not: a model of line impedance, ring voltage or level loss.
 from __future__ import annotations
 
 from collections import deque
+from typing import Callable
 
 import numpy as np
 
@@ -25,13 +26,23 @@ OPTO_PULSE_S = 0.006
 
 
 class AudioWire:
-    """Two pull channels whose playback is the other's capture (one 20 ms frame of delay)."""
+    """Two pull channels whose playback is the other's capture (one 20 ms frame of delay).
+
+    ``fxs_tap(frame)``, when set, hears every frame arriving at the FXS side (a DTMF decoder chip on that port).
+    """
 
     def __init__(self, depth: int = 25) -> None:
         self._to_fxo: deque[np.ndarray] = deque(maxlen=depth)
         self._to_fxs: deque[np.ndarray] = deque(maxlen=depth)
-        self.fxs_end = PullChannel(lambda: _pop(self._to_fxs), self._to_fxo.append, name="cable-fxs")
+        self.fxs_tap: Callable[[np.ndarray | None], None] | None = None
+        self.fxs_end = PullChannel(self._fxs_hears, self._to_fxo.append, name="cable-fxs")
         self.fxo_end = PullChannel(lambda: _pop(self._to_fxo), self._to_fxs.append, name="cable-fxo")
+
+    def _fxs_hears(self) -> np.ndarray | None:
+        frame = _pop(self._to_fxs)
+        if self.fxs_tap is not None:
+            self.fxs_tap(frame)
+        return frame
 
 
 def _pop(queue: deque[np.ndarray]) -> np.ndarray | None:

@@ -8,7 +8,8 @@ What it is: :class:`SimOffice` ``(clock, config)``. From the configuration (``of
   default) and pull-driven :class:`~drivers.sim.audio.PullChannel` audio;
 * ``exchange`` — :class:`~drivers.sim.exchange.Exchange`, the phone company behind every FXO port
   (``call_in``, ``remote``, ``dialled``);
-* ``phones`` — ``{"fxs1": SimDeskPhone, ...}``;
+* ``phones`` — ``{"fxs1": SimDeskPhone, ...}``; ``chips`` — a :class:`~drivers.sim.mt8870.SimMt8870` for every
+  port the board gives an MT8870 (``board.mt8870``), listening to that phone;
 * ``panel`` — :class:`SimPanel`, the real panel driver over sim pins with ``leds`` (name → pattern) and
   ``press(button, hold=0.1)``;
 * ``lifeline`` — the lifeline relay output (``write(level)``, ``energised``). The simulated relay starts
@@ -38,6 +39,7 @@ from drivers.port import SILENCE, Port
 from drivers.sim.audio import PullChannel
 from drivers.sim.exchange import Exchange
 from drivers.sim.line import SimLine
+from drivers.sim.mt8870 import SimMt8870
 from drivers.sim.phone import SimDeskPhone
 
 log = logging.getLogger(__name__)
@@ -144,6 +146,7 @@ class SimOffice:
         self.lines: dict[str, SimLine] = {}
         self.phones: dict[str, SimDeskPhone] = {}
         self._wires: dict[str, LineWire] = {}
+        self.chips: dict[str, SimMt8870] = {}
         for entry in doc.get("lines") or []:
             self._add_line(str(entry["port"]))
         for entry in doc.get("phones") or []:
@@ -180,8 +183,16 @@ class SimOffice:
             return
         spec = self._pins(port)["pins"]
         phone_ref: list[SimDeskPhone] = []
-        channel = PullChannel(lambda: None if phone_ref[0].joined_line else phone_ref[0]._next_frame(),
-                              lambda f: None if phone_ref[0].joined_line else phone_ref[0]._port_frame(f), name=port)
+        chip: list[SimMt8870] = []
+
+        def phone_says() -> Any:
+            said = None if phone_ref[0].joined_line else phone_ref[0]._next_frame()
+            if chip:
+                chip[0].hear(said)            # an MT8870 on this port hears the phone too
+            return said
+
+        channel = PullChannel(phone_says, lambda f: None if phone_ref[0].joined_line else phone_ref[0]._port_frame(f),
+                              name=port)
         fxs = build_fxs(port, self.clock, self.factory, self.board, channel, self.country, tz=self.tz)
         pins = self.factory.pins
         phone = SimDeskPhone(self.clock, port, pins[spec["shk"]], pins[spec["rm"]], pins[spec["fr"]],  # type: ignore[arg-type]
@@ -189,6 +200,11 @@ class SimOffice:
                              self.country)
         phone.channel = channel
         phone_ref.append(phone)
+        mt_pins = self._pins(port)["mt8870"]
+        if mt_pins:
+            chip.append(SimMt8870(self.clock, pins[mt_pins["std"]],  # type: ignore[arg-type]
+                                  [pins[mt_pins[f"q{i}"]] for i in range(1, 5)]))  # type: ignore[misc]
+            self.chips[port] = chip[0]
         self.phones[port] = phone
         self.ports[port] = fxs
 

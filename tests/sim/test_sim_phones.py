@@ -230,3 +230,18 @@ def test_impossible_requests_to_simulated_people_are_clear_errors(make_office, r
     office.phones["fxs1"].lift()
     with pytest.raises(ValueError, match="rotary"):
         office.phones["fxs1"].dial("1*", mode="pulse")
+
+
+def test_a_phone_on_a_port_with_an_mt8870_and_software_detection_gives_each_key_once(make_office, run,
+                                                                                      example_doc):
+    doc = example_doc()
+    doc["board"]["mt8870"] = {"pins": {"std": 1, "q1": 30, "q2": 31, "q3": 32, "q4": 33}, "ports": ["fxs2"]}
+    doc["board"]["ports"] = {"fxs2": {"kind": "fxs", "dtmf_source": "both"}}
+    office, events, tick = make_office(doc)
+    phone = office.phones["fxs2"]
+    phone.lift()
+    run(0.3)
+    phone.dial("2025550199#")
+    run(3.0)
+    assert "".join(e.data["digit"] for e in events.of("fxs2", "digit")) == "2025550199#"
+    assert office.chips["fxs2"].decoded == list("2025550199#")    # the chip heard every key too
