@@ -30,8 +30,8 @@ from firmware.scenario.loader import Scenario, Step
 log = logging.getLogger(__name__)
 
 POLL = 0.02
-LISTEN_POLL = 0.2
-"""Checks that listen to audio (tones, silence) look every 200 ms: recognising a cadence costs more."""
+LISTEN_POLL = 0.5
+"""Checks that listen to audio (tones, silence) look every 500 ms: recognising a cadence costs more."""
 DEFAULT_WITHIN = 30.0
 DEFAULT_WITHIN_NOT = 5.0
 SILENCE_RMS = 150.0
