@@ -67,8 +67,8 @@ def _apply_setup(doc: dict, form) -> list[tuple[str, str]]:
     office["timezone"] = form.get("timezone")
     lines = [ln for ln in doc.get("lines", []) if form.get(f"line_{ln.get('port')}_on")]
     for ln in lines:
-        ln["label"] = form.get(f"line_{ln['port']}_label", ln.get("label", "")).strip() or ln["port"]
-    if not lines:
+        ln["label"] = form.get(f"line_{ln['port']}_label", ln.get("label", "")).strip()[:64] or ln["port"]
+    if doc.get("lines") and not lines:
         errors.append(("Lines", "Tick at least one connected phone line."))
     doc["lines"] = lines
     errors += _setup_extensions(doc, form)
@@ -88,9 +88,9 @@ def _setup_extensions(doc: dict, form) -> list[tuple[str, str]]:
         elif number in seen:
             errors.append((f"Extension {number}", "Two phones cannot share a number."))
         seen.add(number)
-        exts.append({"number": number, "name": name or phone.get("label") or number, "phone": port,
+        exts.append({"number": number, "name": (name or phone.get("label") or number)[:64], "phone": port,
                      "mailbox": number})
-    if not exts:
+    if doc.get("phones") and not exts:
         errors.append(("Extensions", "Give at least one desk phone an extension number."))
     doc["extensions"] = exts
     if doc.get("operator") not in seen and exts:
