@@ -88,10 +88,13 @@ def _setup_extensions(doc: dict, form) -> list[tuple[str, str]]:
         elif number in seen:
             errors.append((f"Extension {number}", "Two phones cannot share a number."))
         seen.add(number)
-        exts.append({"number": number, "name": (name or phone.get("label") or number)[:64], "phone": port,
-                     "mailbox": number})
+        old = next((e for e in doc.get("extensions", []) if e.get("phone") == port), {})
+        exts.append({**old, "number": number, "name": (name or phone.get("label") or number)[:64], "phone": port,
+                     "mailbox": number if old.get("mailbox", True) else None})
     if doc.get("phones") and not exts:
         errors.append(("Extensions", "Give at least one desk phone an extension number."))
+    exts += [e for e in doc.get("extensions", []) if not e.get("phone") and e.get("number") not in seen]
+    seen |= {e["number"] for e in exts}
     doc["extensions"] = exts
     if doc.get("operator") not in seen and exts:
         doc["operator"] = exts[0]["number"]
