@@ -36,7 +36,7 @@ from typing import Any
 
 from firmware.attendant.directory import Directory
 from firmware.attendant.menu import Attendant
-from firmware.attendant.routing import Router
+from firmware.attendant.routing import RouteError, Router
 from firmware.attendant.schedule_code import ScheduleCode
 from firmware.engine.office import as_mapping
 from firmware.prompts import PromptLibrary
@@ -124,7 +124,13 @@ def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, sp
             await router.run(leg, dest)
 
     async def operator_app(leg: Any, target: str | None = None) -> None:
-        router.parse("operator")
+        try:
+            router.parse("operator")
+        except RouteError as exc:             # no operator configured: say so rather than fail
+            log.error("%s: %s", leg.id, exc)
+            await leg.play("nobody-available", interruptible=False)
+            await leg.hangup()
+            return
         await router.connect_extension(leg, router.operator or "", announce=None)
 
     for name, app in (("menu", attendant.menu), ("directory", directory), ("voicemail", Deposit(voicemail)),

@@ -271,3 +271,19 @@ def test_a_message_marked_heard_in_the_web_inbox_puts_the_lamp_out(office):
     office.store.mark_message(msg.id, heard=True)                # what voicemail.mark does ...
     office.engine.bus.publish("voicemail", mailbox="201", new=0, saved=0)   # ... and the event it publishes
     assert not office.engine.message_waiting("201")
+
+
+def test_zero_in_a_mailbox_greeting_without_an_operator_says_so(office_at):
+    from datetime import datetime, timezone
+    from tests.attendant.office import config
+    cfg = config()
+    del cfg["operator"]
+    cfg["menus"]["main"]["on_fail"] = "hangup"
+    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office.call_in()
+    office.run(1)
+    office.press("6")                     # Olivia's mailbox
+    office.run(1)
+    office.press("0")
+    office.run(10)
+    assert "nobody-available" in office.prompts() and not office.errors() and office.legs_up() == 0
