@@ -124,6 +124,24 @@ class FrameQueue:
         return len(self._q)
 
 
+def take_frame(queue: FrameQueue, counters: ChannelCounters) -> np.ndarray:
+    """The oldest captured frame (``frames_in += 1``), or silence when none waits (``underruns += 1``)."""
+    frame = queue.get()
+    if frame is None:
+        counters["underruns"] += 1
+        return SILENCE
+    counters["frames_in"] += 1
+    return frame
+
+
+def trim_latency(queue: FrameQueue, high_water: int, low_water: int, counters: ChannelCounters) -> None:
+    """When more than ``high_water`` frames wait (the far clock runs ahead), drop the oldest down to
+    ``low_water``, counting ``skew_drops``: latency never builds up over a long call."""
+    if len(queue) > high_water:
+        while len(queue) > low_water and queue.get() is not None:
+            counters["skew_drops"] = counters.get("skew_drops", 0) + 1
+
+
 class MemoryChannel:
     """An in-memory channel with a far side: the simulated line or phone at the other end of the wire.
 
@@ -144,12 +162,7 @@ class MemoryChannel:
 
     # -- port side --------------------------------------------------------------------------------
     def read(self) -> np.ndarray:
-        frame = self._capture.get()
-        if frame is None:
-            self.counters["underruns"] += 1
-            return SILENCE
-        self.counters["frames_in"] += 1
-        return frame
+        return take_frame(self._capture, self.counters)
 
     def write(self, frame: np.ndarray) -> None:
         frame = check_frame(frame)

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from drivers.audio.backend import PREFERRED_RATES, AudioBackend, AudioStream
-from drivers.audio.base import FaultCallback, FrameQueue, check_frame, new_counters
+from drivers.audio.base import FaultCallback, FrameQueue, check_frame, new_counters, take_frame, trim_latency
 from drivers.audio.resample import Resampler, to_int16
 from drivers.clock import Clock, Timer
 from drivers.errors import HardwareError
@@ -198,17 +198,8 @@ class SoundDeviceChannel:
         if self.state == "new":  # a port that never called open(): open on first use
             self.open()
         self.check()
-        excess = len(self._capture) - self.high_water
-        if excess > 0:
-            for _ in range(len(self._capture) - self.low_water):
-                self._capture.get()
-                self.counters["skew_drops"] += 1
-        frame = self._capture.get()
-        if frame is None:
-            self.counters["underruns"] += 1
-            return SILENCE
-        self.counters["frames_in"] += 1
-        return frame
+        trim_latency(self._capture, self.high_water, self.low_water, self.counters)
+        return take_frame(self._capture, self.counters)
 
     def write(self, frame: np.ndarray) -> None:
         frame = check_frame(frame)
@@ -218,10 +209,7 @@ class SoundDeviceChannel:
             return
         self.counters["frames_out"] += 1
         self._started_playing = True
-        if len(self._playback) >= self.high_water:
-            while len(self._playback) > self.low_water:
-                self._playback.get()
-                self.counters["skew_drops"] += 1
+        trim_latency(self._playback, self.high_water - 1, self.low_water, self.counters)
         if not self._playback.put(frame):
             self.counters["overruns"] += 1
 

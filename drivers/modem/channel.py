@@ -21,8 +21,9 @@ from typing import Callable
 
 import numpy as np
 
-from drivers.audio.base import DEFAULT_DEPTH, FaultCallback, FrameQueue, check_frame, new_counters
-from drivers.port import FRAME_SAMPLES, SILENCE
+from drivers.audio.base import (DEFAULT_DEPTH, FaultCallback, FrameQueue, check_frame, new_counters, take_frame,
+                                trim_latency)
+from drivers.port import FRAME_SAMPLES
 
 
 def decode(data: bytes, fmt: str) -> np.ndarray:
@@ -89,16 +90,8 @@ class ModemAudioChannel:
 
     # -- loop thread ----------------------------------------------------------------------------------
     def read(self) -> np.ndarray:
-        if len(self._capture) > self.high_water:  # the modem's clock ran ahead of the engine's: catch up
-            while len(self._capture) > self.low_water:
-                self._capture.get()
-                self.counters["skew_drops"] += 1
-        frame = self._capture.get()
-        if frame is None:
-            self.counters["underruns"] += 1
-            return SILENCE
-        self.counters["frames_in"] += 1
-        return frame
+        trim_latency(self._capture, self.high_water, self.low_water, self.counters)
+        return take_frame(self._capture, self.counters)
 
     def write(self, frame: np.ndarray) -> None:
         frame = check_frame(frame)
