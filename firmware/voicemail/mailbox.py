@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from drivers.clock import Clock
 from firmware.voicemail.index import Message, MessageIndex
-from firmware.voicemail.pins import PinGuard, hash_pin, verify_pin
+from firmware.voicemail.pins import PinGuard, hash_pin, pin_problem, verify_pin
 from firmware.voicemail.recorder import Finished, MessageWriter
 
 GREETING_KINDS = ("unavailable", "busy", "temp", "name")
@@ -233,6 +233,12 @@ class Voicemail:
 
     def has_pin(self, box: Mailbox) -> bool:
         return bool(self.index.pin_hash(box.number) or box.pin)
+
+    def pin_is_weak(self, box: Mailbox) -> bool:
+        """The mailbox still uses a configured PIN that the PIN rules would refuse."""
+        if self.index.pin_hash(box.number) or not box.pin:
+            return False
+        return pin_problem(box.pin, box.number, self.pin_min_length) is not None
 
     def change_pin(self, box: Mailbox, pin: str) -> None:
         self.index.set_pin_hash(box.number, hash_pin(pin), self.clock.wall())

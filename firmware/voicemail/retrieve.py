@@ -10,7 +10,8 @@ messages, 3 greetings, 4 change PIN, # exit. For each message: "Message 1, recei
 5 5 5 1 2 3 4", the audio, then 1 replay, 2 save, 3 delete, 5 envelope again, 6 next, * main menu. A new
 message that was heard and passed over is kept as saved (the lamp follows). Greetings: 1 unavailable, 2
 busy, 3 name, 4 temporary, 5 remove the temporary one. PIN change: at least six digits, trivial PINs refused,
-entered twice.
+entered twice. A PIN from the configuration that would not pass those rules (a 4-digit PIN, 1234…) must be
+changed right after logging in.
 
 What it is not: storage or PIN policy (``mailbox`` and ``pins``).
 """
@@ -44,6 +45,10 @@ class Retrieve:
     async def __call__(self, leg: Leg, target: str | None = None) -> None:
         box = await self.login(leg, target)
         if box is None:
+            await leg.hangup()
+            return
+        if self.vm.pin_is_weak(box) and not await self.forced_pin_change(leg, box):
+            await leg.play("vm-goodbye", interruptible=False)
             await leg.hangup()
             return
         await self.main_menu(leg, box)
@@ -203,16 +208,25 @@ class Retrieve:
         if leg.up:
             await leg.play("vm-greeting-saved" if done else "vm-message-too-short", interruptible=False)
 
-    async def change_pin(self, leg: Leg, box: "Mailbox") -> None:
+    async def forced_pin_change(self, leg: Leg, box: "Mailbox") -> bool:
+        """A weak PIN from the configuration must be replaced before anything else."""
+        await leg.play("vm-pin-must-change", interruptible=False)
+        for _ in range(MENU_TRIES):
+            if await self.change_pin(leg, box):
+                return True
+        return False
+
+    async def change_pin(self, leg: Leg, box: "Mailbox") -> bool:
         new = await ask(leg, "vm-new-pin", 10, timeout=10)
         problem = pin_problem(new, box.number, self.vm.pin_min_length)
         if problem:
             log.info("mailbox %s: new PIN refused (%s)", box.number, problem)
             await leg.play("vm-pin-weak", interruptible=False)
-            return
+            return False
         again = await ask(leg, "vm-reenter-pin", 10, timeout=10)
         if again != new:
             await leg.play("vm-pin-mismatch", interruptible=False)
-            return
+            return False
         self.vm.change_pin(box, new)
         await leg.play("vm-pin-changed", interruptible=False)
+        return True

@@ -287,3 +287,25 @@ def test_zero_in_a_mailbox_greeting_without_an_operator_says_so(office_at):
     office.press("0")
     office.run(10)
     assert "nobody-available" in office.prompts() and not office.errors() and office.legs_up() == 0
+
+
+def test_a_weak_configured_pin_must_be_changed_at_login(office_at):
+    from datetime import datetime, timezone
+    from tests.attendant.office import config
+    cfg = config()
+    cfg["extensions"][3] = dict(cfg["extensions"][3], pin="1234")
+    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office.lift("fxs4")
+    office.run(0.5)
+    office.press("*98", port="fxs4")
+    office.run(1)
+    office.press("1234#", port="fxs4")
+    office.run(5)
+    assert office.prompts()[-2:] == ["vm-pin-must-change", "vm-new-pin"]
+    office.press("731904#", port="fxs4")
+    office.run(1)
+    office.press("731904#", port="fxs4")
+    office.run(4)
+    assert "vm-pin-changed" in office.prompts() and "vm-you-have" in office.prompts()
+    vm = office.services.voicemail
+    assert vm.verify(vm.mailbox("203"))("731904") and not vm.pin_is_weak(vm.mailbox("203"))
