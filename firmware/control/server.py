@@ -227,6 +227,9 @@ class ControlServer:
                     conn.send(encode(reply_error(None, "too_large", f"request longer than {MAX_LINE} bytes")))
                 elif line.strip():
                     conn.send(await self._handle(conn, line))
+                if conn.outbox.qsize() > self.queue_limit:
+                    log.warning("control client sends requests without reading the replies; disconnected")
+                    return
 
     async def _handle(self, conn: _Connection, line: bytes) -> bytes:
         try:

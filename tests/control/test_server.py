@@ -343,3 +343,22 @@ def test_stop_with_clients_connected_is_quiet(loop_thread, sockdir):
     assert problems == [] and srv.clients == 0
     idle.close()
     stream.close()
+
+
+def test_a_client_that_never_reads_its_replies_is_disconnected(loop_thread, sockdir):
+    srv = ControlServer(sockdir / "c.sock", clock=loop_thread.clock, queue_limit=5)
+    srv.register("big", lambda: "x" * 200_000)          # replies fill the socket buffer at once
+    loop_thread.run(srv.start())
+    s = raw(srv)
+    try:
+        for i in range(40):
+            try:
+                s.sendall(b'{"id": %d, "cmd": "big"}\n' % i)
+            except OSError:
+                break                                      # the server hung up on us
+            loop_thread.run(asyncio.sleep(0.01))
+        loop_thread.run(asyncio.sleep(0.05))
+        assert srv.clients == 0
+    finally:
+        s.close()
+        loop_thread.run(srv.stop())
