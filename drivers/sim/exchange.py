@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from drivers.clock import Clock
@@ -45,9 +46,10 @@ class RemoteSettings:
 class Exchange:
     """The phone company's side of every line into the office."""
 
-    def __init__(self, clock: Clock, country: str = "US") -> None:
+    def __init__(self, clock: Clock, country: str = "US", tz: tzinfo | None = None) -> None:
         self.clock = clock
         self.country = country.upper()
+        self.tz = tz                      # caller-ID dates are the office's local time
         self.lines: dict[str, SimLine] = {}
         self.hunt: list[str] = []
         self.remotes: dict[str, RemoteSettings] = {}

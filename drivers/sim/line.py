@@ -31,7 +31,7 @@ class SimLine:
     """One phone-company line, as the exchange sees it, wired to an FXO port's pins and audio."""
 
     def __init__(self, exchange: "Exchange", port: str, relay: SimPin, ring: SimPin, loop: SimPin | None,
-                 polarity: SimPin | None, ring_active_low: bool = True) -> None:
+                 polarity: SimPin | None) -> None:
         self.exchange = exchange
         self.clock = exchange.clock
         self.port = port
@@ -120,22 +120,24 @@ class SimLine:
             return
         self._timers.append(self.clock.call_later(0.5, self._send_caller_id, standard))
 
-    def _send_caller_id(self, standard: str, alert: bool = False) -> None:
+    def _send_caller_id(self, standard: str, alert: bool = False) -> float:
+        """Send the caller's ID now; returns how long it lasts (0 when the call is no longer ringing)."""
         if self.state != "ringing" or self.party is None:
-            return
-        stamp = self.clock.wall().strftime("%m%d%H%M")
-        self.mouth.say(caller_id_audio(self.party.caller_id or {}, standard, stamp, alert=alert))
+            return 0.0
+        stamp = self.clock.wall().astimezone(self.exchange.tz).strftime("%m%d%H%M")
+        audio = caller_id_audio(self.party.caller_id or {}, standard, stamp, alert=alert)
+        self.mouth.say(audio)
+        return len(audio) / 8000
 
     def _pre_ring_caller_id(self, standard: str) -> None:
         """ETSI (UK SIN227): line reversal, DT-AS alert (FSK only), caller ID, then the first ring."""
         self._reverse(True)
         self._timers.append(self.clock.call_later(0.3, self._alert_and_cid, standard))
-        self._timers.append(self.clock.call_later(0.3 + 1.8, self._start_ring_after_cid))
 
     def _alert_and_cid(self, standard: str) -> None:
-        if self.state != "ringing":
-            return
-        self._send_caller_id(standard, alert=standard != "dtmf")
+        lasts = self._send_caller_id(standard, alert=standard != "dtmf")
+        if lasts:
+            self._timers.append(self.clock.call_later(lasts + 0.5, self._start_ring_after_cid))
 
     def _start_ring_after_cid(self) -> None:
         self._reverse(False)

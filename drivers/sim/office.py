@@ -141,7 +141,7 @@ class SimOffice:
         self.tz = _zone((doc.get("office") or {}).get("timezone"))
         self.board = {**(doc.get("board") or {}), "gpio_backend": "sim"}
         self.factory = SimFactory(clock)
-        self.exchange = Exchange(clock, self.country)
+        self.exchange = Exchange(clock, self.country, self.tz)
         self.ports: dict[str, Port] = {}
         self.lines: dict[str, SimLine] = {}
         self.phones: dict[str, SimDeskPhone] = {}

@@ -12,6 +12,7 @@ def test_a_caller_rings_line_1_with_caller_id_and_talks(make_office, run):
     assert events.kinds("fxo1")[:3] == ["ring", "ring_end", "caller_id"]
     (cid,) = events.of("fxo1", "caller_id")
     assert cid.data["number"] == "5551234" and cid.data["name"] == "ALICE"
+    assert cid.data["datetime"] == "01050400"        # 09:00 UTC is 04:00 in the office (America/New_York)
     assert 2.5 < cid.t < 4.0                         # between ring 1 and ring 2
     office.ports["fxo1"].seize()
     run(0.5)
@@ -183,10 +184,11 @@ def test_caller_id_from_the_exchange_in_the_country_s_way(make_office, run, exam
     doc = example_doc()
     doc["office"]["country"] = country
     office, events, tick = make_office(doc)
-    office.exchange.call_in(caller_id={"number": "4512345678", "name": None})
+    office.exchange.call_in(caller_id={"number": "4512345678901234", "name": None})
     run(8.0)
     (cid,) = events.of("fxo1", "caller_id")
-    assert cid.data["number"] == "4512345678" and cid.data["standard"] == standard
+    assert cid.data["number"] == "4512345678901234"      # a long number: the first ring waits for it
+    assert cid.data["standard"] == standard
 
 
 def test_a_phone_lifted_in_parallel_on_the_line_is_reported(make_office, run, example_doc):
