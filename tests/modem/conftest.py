@@ -79,13 +79,6 @@ def fake(request):
 
 
 @pytest.fixture
-def cx_fake():
-    modem = FakeModem("cx93010")
-    yield modem
-    modem.stop()
-
-
-@pytest.fixture
 def port(vclock, fake):
     p, rec = make_port(vclock, fake)
     p.rec = rec
@@ -93,11 +86,3 @@ def port(vclock, fake):
     yield p
     p.close()
 
-
-@pytest.fixture
-def cx_port(vclock, cx_fake):
-    p, rec = make_port(vclock, cx_fake)
-    p.rec = rec
-    pump(vclock, lambda: p.state == "idle")
-    yield p
-    p.close()

@@ -141,20 +141,22 @@ def test_a_half_duplex_modem_switches_to_transmit_to_play_a_prompt(vclock, port,
     assert fake.commands[-1] == "AT+VRX"
 
 
-def test_a_full_duplex_modem_talks_and_listens_at_once(vclock, cx_port, cx_fake):
-    answer(vclock, cx_port, cx_fake)
-    assert cx_fake.commands[-2:] == ["AT+VLS=1", "AT+VTR"] and "AT+VSM=1,8000,0,0" in cx_fake.commands
+def test_a_full_duplex_modem_talks_and_listens_at_once(vclock, port, fake):
+    if port.profile.duplex != "full":
+        pytest.skip("half-duplex modems take turns")
+    answer(vclock, port, fake)
+    assert fake.commands[-2:] == ["AT+VLS=1", "AT+VTR"] and "AT+VSM=1,8000,0,0" in fake.commands
     said, played = speech(3, seed=3), speech(3, seed=4)
-    cx_fake.say(said)
+    fake.say(said)
     for frame in np.split(played, 3):
-        cx_port.write_frame(frame)
-    assert np.array_equal(read_frames(vclock, cx_port, 3), quantized(said))
-    pump(vclock, lambda: len(cx_fake.heard()) >= len(played))
-    assert np.array_equal(cx_fake.heard()[:len(played)], quantized(played))
-    cx_fake.press("7")  # Conexant brackets the digit: <DLE>/ <DLE>7 <DLE>~
-    pump(vclock, lambda: cx_port.rec.of("digit"))
+        port.write_frame(frame)
+    assert np.array_equal(read_frames(vclock, port, 3), quantized(said))
+    pump(vclock, lambda: len(fake.heard()) >= len(played))
+    assert np.array_equal(fake.heard()[:len(played)], quantized(played))
+    fake.press("7")  # Conexant brackets the digit: <DLE>/ <DLE>7 <DLE>~
+    pump(vclock, lambda: port.rec.of("digit"))
     settle(vclock)
-    assert [e.data["digit"] for e in cx_port.rec.of("digit")] == ["7"]
+    assert [e.data["digit"] for e in port.rec.of("digit")] == ["7"]
 
 
 def test_busy_tone_in_a_call_is_a_disconnect(vclock, port, fake):
