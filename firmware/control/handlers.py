@@ -23,7 +23,7 @@ from firmware import config as configuration
 from firmware.config import migrations, yamlio
 from firmware.config import Config
 from firmware.control.registry import Registry, control_error
-from firmware.store import DIRECTIONS, DISPOSITIONS, FOLDERS, Store
+from firmware.store import DIRECTIONS, DISPOSITIONS, FOLDERS, Store, to_epoch
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,12 @@ def register_store_commands(registry: Registry, *, store: Store, config_service:
 
     def calllog_query(limit: int = 50, offset: int = 0, **filters: Any) -> dict[str, Any]:
         """Call-log rows (newest first) matching the filters, one page at a time."""
+        for key in ("start", "end"):
+            if key in filters:
+                try:
+                    to_epoch(filters[key])
+                except StorageError as exc:
+                    raise control_error("invalid_args", f"calllog.query: args.{key}: {exc}") from None
         rows, total = store.query_calls(limit=limit, offset=offset, **filters)
         return {"calls": rows, "total": total, "limit": limit, "offset": offset}
 
