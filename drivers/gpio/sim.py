@@ -19,7 +19,7 @@ makes one.
 from __future__ import annotations
 
 from collections import deque
-from typing import Sequence
+from typing import Callable, Sequence
 
 from drivers.clock import Clock
 from drivers.errors import HardwareError
@@ -50,7 +50,7 @@ class SimPin(Pin):
             return self._driven
         return self.pull == "up"
 
-    def _change(self, mutate) -> None:  # type: ignore[no-untyped-def]
+    def _change(self, mutate: Callable[[], None]) -> None:
         before = self._level()
         mutate()
         after = self._level()

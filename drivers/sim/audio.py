@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from drivers.audio.base import new_counters
+from drivers.clock import Clock
 from drivers.line_audio import Outbox
 from drivers.port import FRAME_SAMPLES, FRAME_SECONDS, RATE, SILENCE
 
@@ -102,7 +103,7 @@ class Mouth:
 class Ear:
     """The last ``seconds`` of what someone heard, frame by frame, with the clock time of each frame."""
 
-    def __init__(self, clock, seconds: float = 16.0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, clock: Clock, seconds: float = 16.0) -> None:
         self.clock = clock
         self.frames: deque[tuple[float, np.ndarray]] = deque(maxlen=int(seconds / FRAME_SECONDS))
 

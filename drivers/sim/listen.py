@@ -10,10 +10,14 @@ What it is not: the firmware's call-progress detector (drivers.dsp.progress); th
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from drivers.port import FRAME_SAMPLES, FRAME_SECONDS, RATE
+
+if TYPE_CHECKING:
+    from drivers.sim.audio import Ear
 
 QUIET = 60.0        # an rms (or mean |sample|) below this is silence (about -48 dBm0)
 LONGEST_WINDOW = 15.0
@@ -53,7 +57,7 @@ def _close(measured: float, expected: float) -> bool:
     return abs(measured - expected) <= max(0.2 * expected, 60.0)
 
 
-def recognise(ear, what: str, country: str = "US") -> bool:  # type: ignore[no-untyped-def]
+def recognise(ear: "Ear", what: str, country: str = "US") -> bool:
     """True when the recent audio in ``ear`` is ``what`` (a tone name of ``country``, silence or sound)."""
     if what in ("silence", "sound"):
         recent = ear.heard(1.0)

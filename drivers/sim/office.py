@@ -28,6 +28,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from drivers.clock import Clock
 from drivers.errors import ConfigError
 from drivers.fxo import FxoPort, build_fxo
@@ -76,7 +78,7 @@ class LineWire:
         self.line: SimLine | None = None
         self.joined: SimDeskPhone | None = None
 
-    def to_port(self):  # type: ignore[no-untyped-def]
+    def to_port(self) -> np.ndarray | None:
         line = self.line
         assert line is not None
         phone = self.joined
@@ -88,7 +90,7 @@ class LineWire:
         phone._port_frame(SILENCE if heard is None else heard)
         return None
 
-    def from_port(self, frame) -> None:  # type: ignore[no-untyped-def]
+    def from_port(self, frame: np.ndarray) -> None:
         if self.joined is None and self.line is not None:
             self.line._office_frame(frame)
 
