@@ -81,8 +81,9 @@ class Daemon:
         return self.client.events()
 
     # -- configuration ---------------------------------------------------------------------------------
-    def config(self, fresh: bool = False) -> tuple[Any, dict]:
-        """(revision, document) of the running configuration; the document is a private copy.
+    def config(self, fresh: bool = False, private: bool = True) -> tuple[Any, dict]:
+        """(revision, document) of the running configuration; a private copy unless ``private=False``
+        (then it is shared and must only be read).
 
         Pages read it through a short cache (``cache_seconds``); a save always checks the revision on the
         daemon, and this web UI's own saves and the daemon's ``config`` events clear the cache.
@@ -91,7 +92,8 @@ class Daemon:
         if res is None:
             res = self.call("config.get")
             self._cache["config.get"] = (time.monotonic(), res)
-        return res.get("revision"), copy.deepcopy(res.get("document"))
+        doc = res.get("document")
+        return res.get("revision"), copy.deepcopy(doc) if private else doc
 
     def cached(self, key: str, max_age: float | None = None) -> Any:
         """A value kept by :meth:`remember` if it is younger than ``max_age`` (default ``cache_seconds``)."""

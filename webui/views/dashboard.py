@@ -21,18 +21,24 @@ MODES = ("auto", "day", "night")
 
 @bp.get("/")
 def index():
-    revision, doc = daemon().config()
-    tz = office_tz(doc)
+    _, doc = daemon().config(private=False)
     state = live_state()
+    calls_today, chart = _week(doc, state)
+    return render_template("dashboard.html", state=state, doc=doc, calls_today=calls_today, chart=chart,
+                           modes=MODES, title="Dashboard")
+
+
+def _week(doc: dict, state: dict) -> tuple[int, str]:
+    """Calls today and the 7-day chart, made at most every few seconds (the call log only grows)."""
+    hit = daemon().cached("week", max_age=5.0)
+    if hit is not None:
+        return hit
+    tz = office_tz(doc)
     now = parse_time(state["time"], timezone.utc) or datetime.now(timezone.utc)  # the daemon's clock
-    records = daemon().cached("week-calls", max_age=5.0)
-    if records is None:
-        records = daemon().remember("week-calls", daemon().calls(start=_stamp(now - timedelta(days=7))))
+    records = daemon().calls(start=_stamp(now - timedelta(days=7)))
     today = now.astimezone(tz).date()
     calls_today = sum(1 for r in records if (t := parse_time(r.get("started_at"), tz)) and t.date() == today)
-    return render_template("dashboard.html", state=state, doc=doc, calls_today=calls_today,
-                           chart=calls_per_hour_svg(hourly_counts(records, now, tz)), modes=MODES,
-                           title="Dashboard")
+    return daemon().remember("week", (calls_today, calls_per_hour_svg(hourly_counts(records, now, tz))))
 
 
 @bp.post("/mode")

@@ -26,7 +26,7 @@ FORWARD_KINDS = ("always", "busy", "no_answer")
 
 @bp.get("/")
 def index():
-    revision, doc = daemon().config()
+    revision, doc = daemon().config(private=False)
     exts = sorted(doc.get("extensions", []), key=lambda e: e.get("number", ""))
     return render_template("extensions/index.html", extensions=exts, doc=doc, revision=revision,
                            title="Extensions")
