@@ -5,7 +5,8 @@ docs/control-api.md that the engine owns:
 
 * ``snapshot`` — time, office, night, lines, phones, calls, extensions, message waiting, lamps, faults and
   media-tick figures; with ``sim`` also the simulated callers and phones (a ``sim`` section);
-* ``call.hangup {call}``, ``call.transfer {call, to}``, ``call.to_voicemail {call, mailbox?}`` (``call`` is a
+* ``call.hangup {call}``, ``call.transfer {call, to}``, ``call.to_voicemail {call, mailbox?}``,
+  ``call.park {call, slot?}`` (``call`` is a
   call id from the snapshot; a leg id is accepted too), ``presence.set``, and a day/night-only
   ``schedule.set_mode`` (the schedule replaces it with its own when installed);
 * under ``run --sim``: ``sim.call_in``, ``sim.press``, ``sim.hang_up``, ``sim.lift``, ``sim.dial``,
@@ -73,6 +74,7 @@ class EngineCommands:
         _add(registry, "call.hangup", self.hangup, _schema([], call=_STR, leg=_STR))
         _add(registry, "call.transfer", self.transfer, _schema([], call=_STR, leg=_STR, to=_STR, extension=_STR))
         _add(registry, "call.to_voicemail", self.to_voicemail, _schema([], call=_STR, leg=_STR, mailbox=_STR))
+        _add(registry, "call.park", self.park, _schema([], call=_STR, leg=_STR, slot=_STR))
         _add(registry, "schedule.set_mode", self.set_mode, _schema(["mode"], mode={"enum": ["day", "night"]}))
         _add(registry, "presence.set", self.presence, _schema(
             ["extension", "state"], extension=_STR,
@@ -109,7 +111,9 @@ class EngineCommands:
         line = next((leg.vars["line"] for leg in call.legs if "line" in leg.vars), None)
         extension = next((leg.extension for leg in call.legs[1:] if leg.extension), None) or first.extension
         started = self.engine.clock.wall().timestamp() - (self.engine.clock.now() - call.started)
+        slot = next((s for s, leg in self.engine.parking.slots.items() if leg.call is call), None)
         return {"id": call.id, "state": self._state(call), "direction": first.direction, "line": line,
+                "parked_slot": slot,
                 "extension": extension, "caller_number": cid.get("number"), "caller_name": cid.get("name"),
                 "started_at": _iso(datetime.fromtimestamp(started, timezone.utc)),
                 "legs": [leg.id for leg in call.legs if leg.up]}
@@ -120,6 +124,8 @@ class EngineCommands:
             return "connected"
         if any(p.ringing_for in {leg.id for leg in legs} for p in self.engine.desk.phones.values()):
             return "ringing"
+        if any(leg in self.engine.parking.slots.values() for leg in legs):
+            return "parked"
         if any(leg.recording is not None for leg in legs):
             return "voicemail"
         return "attendant" if legs and legs[0].direction == "in" else "dialling"
@@ -185,6 +191,13 @@ class EngineCommands:
             raise ControlError("say which mailbox: the call is not for an extension yet", code="conflict")
         self.engine.redirect(target, f"voicemail:{box}")
         return {**self.call_view(target.call), "state": "voicemail"}
+
+    def park(self, call: str | None = None, leg: str | None = None, slot: str | None = None) -> dict[str, Any]:
+        """Park a call in a slot (the first free one unless given); any desk phone dials the slot to pick it up."""
+        target = self.leg_of(call, leg)
+        parker = next((x.extension for x in (target.bridge.legs if target.bridge else []) if x.extension), None)
+        got = self.engine.parking.park(target, slot, parker=parker)
+        return {**self.call_view(target.call), "state": "parked", "parked_slot": got}
 
     def set_mode(self, mode: str) -> dict[str, Any]:
         """Day or night mode, as the panel button does."""

@@ -27,7 +27,7 @@ import numpy as np
 from drivers.clock import Clock
 from drivers.errors import PortError
 from drivers.port import SILENCE, Port, PortEvent
-from firmware.engine.audio import AudioSource, ToneSource, next_frame
+from firmware.engine.audio import ArraySource, AudioSource, ToneSource, next_frame
 from firmware.engine import calllog
 from firmware.engine.apps import APP_GRACE, App, AppRunner, Call, reap
 from firmware.engine.bridge import Bridge, Mixer
@@ -51,6 +51,7 @@ class Engine(AppRunner):
     def __init__(self, clock: Clock, config: Any, store: Any = None,
                  ports: Mapping[str, Port] | None = None, prompts: PromptLibrary | None = None,
                  tones: ToneFactory | None = None) -> None:
+        from firmware.engine.parking import Parking
         from firmware.engine.phones import DeskPhones
         from firmware.lines import LineHunter
 
@@ -80,6 +81,7 @@ class Engine(AppRunner):
         self._audio_failures: set[str] = set()
         self.lines = LineHunter(self)
         self.desk = DeskPhones(self)
+        self.parking = Parking(self)
         self.bus.subscribe(self._on_mwi, kinds=["mwi"])
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -280,6 +282,19 @@ class Engine(AppRunner):
         """A call-progress tone of the office's country."""
         return ToneSource(self.office.country, name, seconds, self.tone_factory)
 
+    def hold_source(self) -> AudioSource:
+        """What a held or parked party hears: the prompt ``hold-music`` looped when the office has one, else
+        the country's ``beep`` (a short tone every 15 s) so the line is never silent long enough to be taken
+        for a dead one."""
+        if self.prompts is not None:
+            try:
+                music = self.prompts.source("hold-music")
+            except PromptMissing:
+                music = None
+            if isinstance(music, ArraySource) and len(music.samples):
+                return ArraySource(music.samples, loop=True)
+        return self.tone_source("beep")
+
     def _tick(self) -> None:
         heard: dict[str, Any] = {}
         leg_at = self._leg_at
@@ -386,6 +401,7 @@ class Engine(AppRunner):
                 "calls": [c.snapshot() for c in self.calls.values()],
                 "legs": [leg.snapshot() for leg in self.legs.values()],
                 "message_waiting": sorted(self.mailboxes_waiting), "media": self.media.stats(),
+                "parking": self.parking.snapshot(),
                 "ports": [p.snapshot() for p in self.ports.values()]}
 
     async def dial_extension(self, leg: Leg, number: str, ring_timeout: float | None = None) -> str:

@@ -11,16 +11,18 @@ new messages); no first digit within ``timeouts.first_digit`` → reorder; digit
 * ``0`` → the operator extension;
 * the access code (``trunks.outgoing.access_code``, default ``9``) → an outside line (:mod:`firmware.lines`);
 * a registered feature code (``engine.register_feature("*97", "voicemail-main")``);
+* a park slot number (``parking.first_slot``…) → picks up the call parked there (empty → reorder);
 * anything else → reorder.
 
 When the far party hangs up and the phone is still off hook, the loop is opened briefly (so answering
 machines release) and the phone hears reorder until it hangs up.
 
 Transfer (blind, by hook flash): a phone that *answered* a call (an outside caller, or another extension)
-flashes; the other party is held (silence) and the phone gets dial tone; it dials an extension number and the
+flashes; the other party is held (the engine's hold source) and the phone gets dial tone; it dials an extension number and the
 held party is sent there at once (it hears ringback; busy or no answer → that extension's mailbox), while the
 transferring phone hears reorder and hangs up. No digit within ``timeouts.first_digit``, or a number that is
-not an extension, reconnects the two. A phone that placed the call itself is not transferred by a flash.
+not an extension, reconnects the two. Dialling a free park slot instead parks the held party there
+(:mod:`firmware.engine.parking`). A phone that placed the call itself is not transferred by a flash.
 
 What it is not: the hook-switch state machine (the FXS driver reports off_hook/on_hook/flash/digit).
 """
@@ -291,6 +293,8 @@ class DeskPhones:
             targets[str(access)] = "outside"
         for code in self.features:
             targets[code] = f"feature:{code}"
+        for slot in self.engine.parking.numbers():
+            targets.setdefault(slot, f"park:{slot}")
         return targets
 
     async def desk_app(self, leg: Leg) -> None:
@@ -326,6 +330,9 @@ class DeskPhones:
         kind, _, arg = target.partition(":")
         if kind == "outside":
             await self.engine.lines.call_out(leg)
+        elif kind == "park":
+            if not await self.engine.parking.pick_up(leg, arg):
+                await self._reorder(leg, "park_slot_empty")
         elif kind == "feature":
             dest = self.features[arg]
             if callable(dest):
@@ -374,17 +381,22 @@ class DeskPhones:
             return
         held = next(other for other in bridge.legs if other is not leg)
         engine.unbridge(bridge)
-        done = held._start(SilenceSource(None))
+        done = held._start(engine.hold_source())
         engine.bus.publish("hold", leg=held.id, by=leg.id)
         try:
-            number = await self._transfer_number(leg)
+            target = await self._transfer_target(leg)
         except LegHungUp:
             held._stop(done)
             raise
         held._stop(done)
         if held.hung_up:
             return
-        if number is None:
+        kind, _, number = (target or "").partition(":")
+        if kind == "park" and number not in engine.parking.slots:
+            engine.parking.park(held, number, parker=leg.extension)
+            await leg.play_tone("beep", seconds=0.25)
+            return
+        if kind != "extension":
             engine.bus.publish("unhold", leg=held.id)
             engine.bridge(leg, held)
             await engine.wait_any_gone(leg, held)
@@ -392,13 +404,14 @@ class DeskPhones:
         engine.redirect(held, f"extension:{number}")
         engine.bus.publish("transfer", call=held.call.id if held.call else None, to=number, by=leg.extension)
 
-    async def _transfer_number(self, leg: Leg) -> str | None:
+    async def _transfer_target(self, leg: Leg) -> str | None:
+        """``extension:N`` or ``park:SLOT`` dialled after the flash; None (reconnect) for anything else."""
         office = self.engine.office
         first = await leg.play_tone("dial", seconds=office.timeout("first_digit"), interruptible=True)
         if first is None:
             return None
         target = await self._match(leg, first)
-        if target is None or not target.startswith("extension:"):
+        if target is None or not target.startswith(("extension:", "park:")):
             await leg.play_tone("reorder", seconds=1.0)
             return None
-        return target.partition(":")[2]
+        return target

@@ -90,3 +90,25 @@ def test_presence_and_night(box):
     run(clock, 0.5)
     assert box.engine.night is not before
     assert call(clock, reg, "snapshot")["leds"]["night"] == ("on" if box.engine.night else "off")
+
+
+def test_park_from_the_console_and_pick_up_from_a_desk(box):
+    box, reg, clock = box
+    call(clock, reg, "sim.call_in", number="5551234")
+    run(clock, 5)
+    engine_call = call(clock, reg, "snapshot")["calls"][0]["id"]
+    parked = call(clock, reg, "call.park", call=engine_call)
+    assert parked["parked_slot"] == "701" and parked["state"] == "parked"
+    run(clock, 0.5)
+    snap = call(clock, reg, "snapshot")
+    assert snap["parking"] == [{"slot": "701", "call": engine_call, "leg": snap["calls"][0]["legs"][0]}]
+    assert snap["calls"][0]["state"] == "parked"
+    with pytest.raises(ControlError) as info:
+        call(clock, reg, "call.park", call=engine_call, slot="799")
+    assert info.value.code == "not_found"
+    call(clock, reg, "sim.lift", phone="fxs3")
+    run(clock, 0.5)
+    call(clock, reg, "sim.dial", phone="fxs3", digits="701")
+    run(clock, 2)
+    snap = call(clock, reg, "snapshot")
+    assert snap["parking"] == [] and snap["calls"][0]["state"] == "connected"
