@@ -15,6 +15,7 @@ registers the applications:
 ``schedule_mode`` the day/night feature code (desk phones)
 ``extension``   ring an extension; busy → its busy greeting, no answer → its mailbox
 ``operator``    the same for the operator extension
+``ring_group``  ring a group's members in turn (``ring_group:NAME``), then its ``on_no_answer``
 =============== ======================================================================================
 
 and the desk-phone feature codes ``voicemail.access_code`` (default ``*98``) → ``vm_login`` and
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.attendant.directory import Directory
+from firmware.attendant.groups import RingGroups
 from firmware.attendant.menu import Attendant
 from firmware.attendant.routing import RouteError, Router
 from firmware.attendant.schedule_code import ScheduleCode
@@ -135,7 +137,8 @@ def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, sp
 
     for name, app in (("menu", attendant.menu), ("directory", directory), ("voicemail", Deposit(voicemail)),
                       ("vm_login", Retrieve(voicemail)), ("schedule_mode", ScheduleCode(schedule, guard)),
-                      ("extension", extension_app), ("operator", operator_app)):
+                      ("extension", extension_app), ("operator", operator_app),
+                      ("ring_group", RingGroups(config, router))):
         engine.register_app(name, app)
     vm_code = str((config.get("voicemail") or {}).get("access_code") or "*98")
     engine.register_feature(vm_code, "vm_login")

@@ -20,7 +20,7 @@ from firmware.attendant.routing import RouteError, Router, Target
 from firmware.prompts import PromptLibrary
 from firmware.schedule import WEEKDAYS, automatic_state, parse_rules
 
-APPS_BUILT_IN = frozenset({"menu", "directory", "voicemail", "vm_login", "extension", "operator"})
+APPS_BUILT_IN = frozenset({"menu", "directory", "voicemail", "vm_login", "extension", "operator", "ring_group"})
 
 
 @dataclass(frozen=True)

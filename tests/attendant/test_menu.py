@@ -211,3 +211,50 @@ def test_a_key_during_the_retry_prompt_is_taken(office):
     office.run(5)
     assert "menu-invalid" in office.prompts() and office.ringing() == ["201"]
     assert office.prompts().count("greeting-day") == 1
+
+
+def _group_office(office_at, strategy="hunt"):
+    cfg = config()
+    cfg["ring_groups"] = [{"name": "sales", "number": "250", "members": ["201", "202"], "strategy": strategy,
+                           "ring_timeout": 10, "on_no_answer": "mailbox:203"}]
+    cfg["menus"]["main"]["options"]["7"] = {"action": "ring_group", "target": "sales"}
+    return office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+
+
+def test_ring_group_rings_members_in_turn_then_its_no_answer_destination(office_at):
+    office = _group_office(office_at)
+    office.call_in()
+    office.run(1)
+    office.press("7")
+    office.run(35)
+    assert office.ringing() == ["201", "202"]
+    assert "vm-leave-message" in office.prompts()       # on_no_answer: mailbox 203
+
+
+def test_ring_group_number_dialled_in_the_greeting_and_answered(office_at):
+    office = _group_office(office_at)
+    office.call_in()
+    office.run(1)
+    office.press("250")
+    office.run(13)                                      # 201 rang out, 202 rings now
+    office.lift("fxs3")
+    office.run(1)
+    assert office.ringing() == ["201", "202"] and office.kinds("bridge")
+
+
+def test_memoryhunt_starts_with_who_answered_last(office_at):
+    office = _group_office(office_at, "memoryhunt")
+    office.call_in()
+    office.run(1)
+    office.press("7")
+    office.run(13)
+    office.lift("fxs3")                                 # 202 answers
+    office.run(1)
+    office.hang_up()
+    office.put_down("fxs3")
+    office.run(2)
+    office.call_in(port="fxo2")
+    office.run(1)
+    office.press("7", port="fxo2")
+    office.run(3)
+    assert office.ringing() == ["201", "202", "202"]
