@@ -123,6 +123,9 @@ def _reason(err: jsonschema.ValidationError) -> str:
     if kind == "type":
         return _type_hint(val, inst)
     if kind == "enum":
+        if isinstance(inst, bool) and any(isinstance(v, str) for v in val):
+            return (f"must be one of: {', '.join(str(v) for v in val)}; write it in quotes (YAML reads "
+                    f"NO, YES, ON and OFF as {str(inst).lower()})")
         return f"must be one of: {', '.join(str(v) for v in val)} (got {inst!r})"
     if kind == "const":
         return f"must be {val!r}"
@@ -151,7 +154,8 @@ def _type_hint(expected: Any, inst: Any) -> str:
     wanted = [expected] if isinstance(expected, str) else list(expected)
     words = " or ".join(names.get(w, w) for w in wanted)
     if "string" in wanted and isinstance(inst, (bool, int, float)):
-        return f"must be {words}; write it in quotes (YAML read {inst!r} as a {type(inst).__name__})"
+        read = str(inst).lower() if isinstance(inst, bool) else f"the number {inst!r}"
+        return f"must be {words}; write it in quotes (YAML read it as {read})"
     return f"must be {words} (got {type(inst).__name__} {inst!r})"
 
 

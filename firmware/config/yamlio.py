@@ -57,6 +57,9 @@ def parse(text: str, source: str = "<document>") -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
         reason = f"YAML syntax error: {exc.problem or exc.context}"
+        ctx = exc.context_mark
+        if exc.problem and exc.context and ctx is not None and (mark is None or ctx.line != mark.line):
+            reason += f" ({exc.context} at line {ctx.line + 1}, column {ctx.column + 1})"
         raise ConfigError(f"{source}: {where}: {reason}", [(where, reason)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: YAML error: {exc}", [("document", f"YAML error: {exc}")]) from None

@@ -58,7 +58,7 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path):
     with pytest.raises(ConfigError) as exc:
         config.load(p)
     [(where, reason)] = exc.value.errors
-    assert where.startswith("line ") and "YAML syntax" in reason
+    assert where == "line 4, column 6" and "YAML syntax" in reason and "at line 3, column 12" in reason
 
 
 def test_duplicate_keys_are_refused(tmp_path: Path):

@@ -46,7 +46,7 @@ def test_unknown_field_suggests_the_close_one(office):
 def test_country_must_be_known_and_norway_is_not_false(office):
     office["office"]["country"] = False            # `country: NO` unquoted in YAML 1.1
     [(path, reason)] = config.validate(office)
-    assert path == "office.country"
+    assert path == "office.country" and "write it in quotes" in reason
     office["office"]["country"] = "XX"
     [(path, reason)] = config.validate(office)
     assert "must be one of" in reason
