@@ -17,12 +17,7 @@ new messages); no first digit within ``timeouts.first_digit`` → reorder; digit
 When the far party hangs up and the phone is still off hook, the loop is opened briefly (so answering
 machines release) and the phone hears reorder until it hangs up.
 
-Transfer (blind, by hook flash): a phone that *answered* a call (an outside caller, or another extension)
-flashes; the other party is held (the engine's hold source) and the phone gets dial tone; it dials an extension number and the
-held party is sent there at once (it hears ringback; busy or no answer → that extension's mailbox), while the
-transferring phone hears reorder and hangs up. No digit within ``timeouts.first_digit``, or a number that is
-not an extension, reconnects the two. Dialling a free park slot instead parks the held party there
-(:mod:`firmware.engine.parking`). A phone that placed the call itself is not transferred by a flash.
+Transfer and park by hook flash: :mod:`firmware.engine.transfer`.
 
 What it is not: the hook-switch state machine (the FXS driver reports off_hook/on_hook/flash/digit).
 """
@@ -36,6 +31,7 @@ from drivers.errors import PortError
 from drivers.port import Port, PortEvent
 from firmware.engine.audio import Concat, SilenceSource
 from firmware.engine.leg import Leg, LegHungUp
+from firmware.engine.transfer import FlashTransfer
 
 if TYPE_CHECKING:
     from firmware.engine.core import Engine
@@ -44,7 +40,6 @@ log = logging.getLogger(__name__)
 
 OPEN_LOOP_MS = 500
 """Open-loop disconnect sent to a phone whose far party hung up."""
-TRANSFER_APP = "desk-transfer"
 
 
 class Phone:
@@ -93,7 +88,7 @@ class DeskPhones:
             self.phones[port.name] = Phone(port, office.by_phone.get(port.name), entry.get("label", ""))
         if "desk" not in engine.apps:
             engine.register_app("desk", self.desk_app)
-        engine.register_app(TRANSFER_APP, self.transfer_app)
+        self.transfer = FlashTransfer(self)
 
     def start(self) -> None:
         for phone in self.phones.values():
@@ -133,7 +128,7 @@ class DeskPhones:
             self.engine.bus.publish("flash", phone=phone.port.name, leg=phone.leg.id if phone.leg else None)
             if phone.leg is not None:
                 phone.leg._flash()
-                self._maybe_transfer(phone.leg)
+                self.transfer.flashed(phone.leg)
 
     def _off_hook(self, phone: Phone) -> None:
         if phone.state == "ringing" and phone.answer is not None and not phone.answer.done():
@@ -361,57 +356,3 @@ class DeskPhones:
     async def _reorder(self, leg: Leg, reason: str) -> None:
         self.engine.bus.publish("reorder", leg=leg.id, port=leg.port.name, reason=reason)
         await leg.play_tone("reorder")
-
-
-    # -- transfer by hook flash -------------------------------------------------------------------------
-    def _maybe_transfer(self, leg: Leg) -> None:
-        bridge = leg.bridge
-        if bridge is None or len(bridge.legs) != 2 or not leg.up:
-            return
-        task = self.engine._tasks.get(leg.id)
-        if task is not None and not task.done():  # the phone placed this call; its own dial plan runs
-            return
-        self.engine.start_app(leg, TRANSFER_APP)
-
-    async def transfer_app(self, leg: Leg) -> None:
-        """Hold the other party, take an extension number, send the held party there (module docstring)."""
-        engine = self.engine
-        bridge = leg.bridge
-        if bridge is None:
-            return
-        held = next(other for other in bridge.legs if other is not leg)
-        engine.unbridge(bridge)
-        done = held._start(engine.hold_source())
-        engine.bus.publish("hold", leg=held.id, by=leg.id)
-        try:
-            target = await self._transfer_target(leg)
-        except LegHungUp:
-            held._stop(done)
-            raise
-        held._stop(done)
-        if held.hung_up:
-            return
-        kind, _, number = (target or "").partition(":")
-        if kind == "park" and number not in engine.parking.slots:
-            engine.parking.park(held, number, parker=leg.extension)
-            await leg.play_tone("beep", seconds=0.25)
-            return
-        if kind != "extension":
-            engine.bus.publish("unhold", leg=held.id)
-            engine.bridge(leg, held)
-            await engine.wait_any_gone(leg, held)
-            return
-        engine.redirect(held, f"extension:{number}")
-        engine.bus.publish("transfer", call=held.call.id if held.call else None, to=number, by=leg.extension)
-
-    async def _transfer_target(self, leg: Leg) -> str | None:
-        """``extension:N`` or ``park:SLOT`` dialled after the flash; None (reconnect) for anything else."""
-        office = self.engine.office
-        first = await leg.play_tone("dial", seconds=office.timeout("first_digit"), interruptible=True)
-        if first is None:
-            return None
-        target = await self._match(leg, first)
-        if target is None or not target.startswith(("extension:", "park:")):
-            await leg.play_tone("reorder", seconds=1.0)
-            return None
-        return target
