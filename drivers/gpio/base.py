@@ -68,6 +68,10 @@ class Pin:
             raise HardwareError(f"GPIO{self.number} is an input; it cannot be driven")
         self._write(bool(value))
 
+    def write(self, level: bool) -> None:
+        """The same as :meth:`set` (the name relay owners such as firmware/lifeline.py use)."""
+        self.set(level)
+
     # -- edges ----------------------------------------------------------------------------------
     def when_changed(self, fn: EdgeCallback) -> Callable[[], None]:
         """Call ``fn(t, state)`` on every edge; returns a function that stops it."""

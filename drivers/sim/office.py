@@ -96,15 +96,29 @@ class LineWire:
 
 
 class LifelineRelay:
-    """The lifeline relay coil: ``write(True)`` energises it (normal service), False joins fxs1 to fxo1."""
+    """The lifeline relay coil: ``write(True)`` energises it (normal service), False joins fxs1 to fxo1.
 
-    def __init__(self, pin: SimPin, on_change: Callable[[bool], None]) -> None:
+    Whoever drives the coil's pin — this object, or firmware/lifeline.py writing the pin itself, from any thread —
+    moves the contacts; the first write of any level is what hands the relay to its owner.
+    """
+
+    def __init__(self, clock: Clock, pin: SimPin, on_change: Callable[[bool], None]) -> None:
+        self.clock = clock
         self.pin = pin
         self.on_change = on_change
+        pin.when_changed(lambda t, level: self._moved(level))
 
     def write(self, level: bool) -> None:
-        self.pin.set(bool(level))
-        self.on_change(bool(level))
+        if self.pin.state == bool(level):
+            self._moved(bool(level))       # no edge, but the owner has spoken (e.g. released at start-up)
+        else:
+            self.pin.set(bool(level))
+
+    def _moved(self, level: bool) -> None:
+        if self.clock.in_loop_thread():
+            self.on_change(level)
+        else:
+            self.clock.call_soon_threadsafe(self.on_change, level)
 
     @property
     def energised(self) -> bool:
@@ -155,7 +169,7 @@ class SimOffice:
             self._add_phone(str(entry["port"]))
         self.panel: SimPanel = build_panel(clock, self.factory, self.board, cls=SimPanel)  # type: ignore[assignment]
         lifeline_pin = (self.board.get("lifeline") or {}).get("pin", REFERENCE_LIFELINE)
-        self.lifeline = LifelineRelay(self.factory.pin(lifeline_pin, "out"), self._lifeline)  # type: ignore[arg-type]
+        self.lifeline = LifelineRelay(clock, self.factory.pin(lifeline_pin, "out"), self._lifeline)  # type: ignore[arg-type]
         log.info("simulated office: %d lines, %d phones (%s)", len(self.lines), len(self.phones), self.country)
 
     def _add_line(self, port: str) -> None:

@@ -245,3 +245,21 @@ def test_a_phone_on_a_port_with_an_mt8870_and_software_detection_gives_each_key_
     run(3.0)
     assert "".join(e.data["digit"] for e in events.of("fxs2", "digit")) == "2025550199#"
     assert office.chips["fxs2"].decoded == list("2025550199#")    # the chip heard every key too
+
+
+def test_the_appliance_lifeline_drives_the_simulated_relay(make_office, run):
+    from firmware.lifeline import open_lifeline
+
+    office, events, tick = make_office()
+    lifeline = open_lifeline({"gpio_backend": "sim", "lifeline": {"pin": 26}}, pin=office.lifeline.pin)
+    lifeline.arm()                            # the ports are up: the box has FXS 1 and FXO 1
+    first = office.exchange.call_in()
+    run(1.0)
+    assert events.of("fxo1", "ring") and not office.phones["fxs1"].ringing
+    first.hang_up()
+    run(10.0)
+    lifeline.rest()                           # shutting down: the phone goes straight onto the line
+    second = office.exchange.call_in()
+    run(1.0)
+    assert office.phones["fxs1"].ringing and second.port == "fxo1"
+    assert len(events.of("fxo1", "ring")) == 1
