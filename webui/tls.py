@@ -52,6 +52,15 @@ def ensure_certificate(tls_dir: Path, extra_names: Iterable[str] = ()) -> tuple[
     return cert_path, key_path
 
 
+def fingerprint(cert_path: Path) -> str | None:
+    """SHA-256 fingerprint of the box's certificate (``AB:CD:…``), to check against the browser's; None if absent."""
+    try:
+        cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))
+
+
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

@@ -105,7 +105,7 @@ def event_to_dashboard(port: int, cookie: str, fake: "RemoteFake", events: int) 
     return delays
 
 
-def serve(conn, ready) -> None:
+def serve(conn, ready, threads: int = THREADS) -> None:
     """The server process: app + FakeControl + waitress; rings calls in when the parent asks."""
     import logging
 
@@ -115,7 +115,7 @@ def serve(conn, ready) -> None:
                           "PASSWORD_HASHER": PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)})
         app.extensions["switchboard.state"].create_admin("benchmark password")
         app.extensions["switchboard.live"].start()  # as switchboard web does
-        server = WaitressThread(app, ["127.0.0.1:0"], threads=THREADS)
+        server = WaitressThread(app, ["127.0.0.1:0"], threads=threads)
         server.start()
         ready.send((server.ports[0], session_cookie(app)))
         try:
@@ -147,17 +147,18 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--requests", type=int, default=30)
     ap.add_argument("--events", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=THREADS, help="waitress threads (switchboard web uses %(default)s)")
     args = ap.parse_args()
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
     ready_recv, ready_send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=serve, args=(child, ready_send), daemon=True)
+    proc = ctx.Process(target=serve, args=(child, ready_send, args.threads), daemon=True)
     proc.start()
     try:
         if not ready_recv.poll(60):
             raise RuntimeError("the server process did not start")
         port, cookie = ready_recv.recv()
-        print(f"web UI benchmark: waitress {THREADS} threads, FakeControl, {args.clients} concurrent clients, "
+        print(f"web UI benchmark: waitress {args.threads} threads, FakeControl, {args.clients} concurrent clients, "
               f"{args.requests} requests each")
         for label, path in (("dashboard", "/"), ("extension list", "/extensions/")):
             r = page_latency(port, cookie, path, args.clients, args.requests)

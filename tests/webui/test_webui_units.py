@@ -190,3 +190,11 @@ def test_menutest_normalises_reports():
     assert normalise([{"message": "x"}])["ok"] is False
     assert normalise({"problems": [{"severity": "warning", "message": "w"}]})["ok"] is True
     assert normalise({"ok": True, "paths": ["1 -> 201"]})["paths"] == [{"path": "1 -> 201"}]
+
+
+def test_settings_show_the_certificate_fingerprint(logged_in, app):
+    from webui.tls import ensure_certificate, fingerprint
+
+    cert, _ = ensure_certificate(app.extensions["switchboard.state"].tls_dir)
+    text = logged_in.get("/settings/").get_data(as_text=True)
+    assert fingerprint(cert) in text and len(fingerprint(cert).split(":")) == 32

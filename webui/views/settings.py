@@ -15,6 +15,7 @@ from webui import backup
 from webui.choices import BOARD_PROFILES, COUNTRIES, COUNTRY_CODES, timezones
 from webui.daemon import Refused, StaleConfig
 from webui.files import BadInput
+from webui.tls import fingerprint
 from webui.views.common import daemon, save_config, web_state
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -35,7 +36,8 @@ def index():
 
 def _page(errors: list, form, restore_errors: list | None = None):
     revision, doc = daemon().config()
-    return render_template("settings.html", doc=doc, revision=revision, errors=errors, form=form,
+    cert = fingerprint(web_state().tls_dir / "cert.pem")
+    return render_template("settings.html", doc=doc, revision=revision, errors=errors, form=form, cert=cert,
                            restore_errors=restore_errors or [], countries=COUNTRIES, timezones=timezones(),
                            profiles=BOARD_PROFILES, title="Settings")
 
