@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import difflib
+import functools
 import inspect
 import json
 import logging
@@ -52,6 +53,14 @@ def error_fields(exc: BaseException) -> tuple[str, str, Any]:
     return "internal", f"{type(exc).__name__}: {exc}", None
 
 
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
+    """A checked validator per distinct argument schema (checking a schema costs milliseconds; do it once)."""
+    schema = json.loads(schema_json)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
 @dataclass
 class Command:
     name: str
@@ -72,10 +81,7 @@ class Registry:
                  description: str | None = None, replace: bool = False) -> Callable[[], None]:
         """Add a command; returns a function that removes it. A second registration of a name is refused
         unless ``replace`` (so two parts cannot silently fight over a command)."""
-        validator = None
-        if schema is not None:
-            jsonschema.Draft202012Validator.check_schema(schema)
-            validator = jsonschema.Draft202012Validator(schema)
+        validator = _validator(json.dumps(schema, sort_keys=True)) if schema is not None else None
         doc = description if description is not None else (inspect.getdoc(handler) or "").split("\n")[0]
         cmd = Command(name, handler, schema, doc, validator)
         with self._lock:
