@@ -53,3 +53,29 @@ def test_night_switched_by_the_engine_becomes_an_override(office):
     assert office.services.schedule.state() == "override" and office.services.schedule.mode() == "night"
     office.engine.set_night(False)          # back to what the schedule says: no override left
     assert office.services.schedule.state() == "day" and office.services.schedule.forced is None
+
+
+def test_random_callers_never_break_the_attendant(office):
+    """Thirty callers press random keys at random moments and hang up at random: no application error, and
+    every port is free afterwards."""
+    import random
+    rng = random.Random(20260105)
+    for n in range(30):
+        port = "fxo1" if n % 2 else "fxo2"
+        office.call_in(port=port, number=f"55500{n:02d}")
+        office.run(rng.uniform(0.2, 3))
+        for _ in range(rng.randint(0, 8)):
+            office.press(rng.choice("0123456789*#"), port=port, gap=rng.uniform(0.05, 1.0))
+            if rng.random() < 0.3:
+                office.speak(rng.uniform(0.1, 4), port=port)
+            office.run(rng.uniform(0, 6))
+        if rng.random() < 0.3 and office.kinds("ringing"):
+            office.lift(f"fxs{rng.randint(1, 4)}")
+            office.run(2)
+        office.hang_up(port)
+        for phone in ("fxs1", "fxs2", "fxs3", "fxs4"):
+            office.put_down(phone)
+        office.run(3)
+    assert not office.errors(), office.errors()
+    assert office.legs_up() == 0
+    assert {line["state"] for line in office.engine.lines.snapshot()} == {"idle"}
