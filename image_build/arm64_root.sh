@@ -2,6 +2,7 @@
 # Build a Debian arm64 root with debootstrap and run Switchboard inside it under qemu-user.
 #
 #   sudo image_build/arm64_root.sh [ROOT_DIR]        (make -C image_build arm64-root)
+#   sudo DEB_ARCH=amd64 image_build/arm64_root.sh    the same on this machine's own architecture, no qemu
 #
 # Not part of CI (it downloads a Debian base system and runs everything emulated: 15-30 minutes). Needs root,
 # debootstrap and qemu-user-static (which registers binfmt_misc for aarch64). It runs the very stage script
@@ -16,15 +17,19 @@ root=${1:-${repo}/build/arm64-root}
 suite=${DEBIAN_SUITE:-bookworm}
 scenario=${SWITCHBOARD_SCENARIO:-examples/extension-to-extension.yaml}
 
-for tool in debootstrap qemu-aarch64-static; do
-	command -v "${tool}" >/dev/null || { echo "arm64_root.sh: ${tool} is missing (apt-get install debootstrap qemu-user-static)" >&2; exit 1; }
-done
-[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || { echo "arm64_root.sh: qemu-aarch64 is not registered in binfmt_misc" >&2; exit 1; }
+arch=${DEB_ARCH:-arm64}
+command -v debootstrap >/dev/null || { echo "arm64_root.sh: debootstrap is missing (apt-get install debootstrap)" >&2; exit 1; }
+if [ "${arch}" != "$(dpkg --print-architecture)" ]; then
+	command -v qemu-aarch64-static >/dev/null || { echo "arm64_root.sh: qemu-user-static is missing" >&2; exit 1; }
+	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || { echo "arm64_root.sh: qemu-aarch64 is not registered in binfmt_misc" >&2; exit 1; }
+fi
 
+# debootstrap's --include does not resolve virtual packages (python3-cryptography needs one), so only the base
+# comes from debootstrap; apt inside the root installs the rest.
+packages="python3 python3-venv python3-numpy python3-scipy python3-yaml python3-flask python3-waitress \
+python3-serial python3-cryptography python3-systemd libsndfile1 libportaudio2 espeak-ng systemd ca-certificates"
 if [ ! -x "${root}/usr/bin/python3" ]; then
-	debootstrap --arch=arm64 --variant=minbase \
-		--include=python3,python3-venv,python3-numpy,python3-scipy,python3-yaml,python3-flask,python3-waitress,python3-serial,python3-cryptography,libsndfile1,libportaudio2,espeak-ng \
-		"${suite}" "${root}"
+	debootstrap --arch="${arch}" --variant=minbase "${suite}" "${root}"
 fi
 
 dist="${root}/opt/switchboard-dist"
@@ -39,6 +44,8 @@ cleanup() { umount "${root}/proc" 2>/dev/null || true; }
 trap cleanup EXIT
 mount -t proc proc "${root}/proc"
 cp /etc/resolv.conf "${root}/etc/resolv.conf"
+# shellcheck disable=SC2086 # the package list is meant to split
+chroot "${root}" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages}"
 
 chroot "${root}" /bin/sh -c "SWITCHBOARD_EXTRAS= /opt/switchboard-dist/install-app.sh /opt/switchboard /opt/switchboard-dist/${wheel}"
 chroot "${root}" /opt/switchboard/bin/switchboard --version
