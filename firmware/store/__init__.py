@@ -60,9 +60,16 @@ class Store(CallLog, Messages):
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._db = self._connect()
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
+        try:
+            self._migrate()
+        except (sqlite3.DatabaseError, StorageError) as exc:
+            self._db.close()
+            self._closed = True
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"cannot upgrade the database {self.path}: {exc}") from exc
 
     @classmethod
     def for_clock(cls, path: str | os.PathLike[str], clock: Any) -> "Store":
@@ -71,16 +78,20 @@ class Store(CallLog, Messages):
 
     def _connect(self, readonly: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5.0)
-        db.row_factory = sqlite3.Row
-        if self.path != ":memory:" and not readonly:
-            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise StorageError(f"{self.path}: cannot switch to WAL journal (got {mode})")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=5000")
-        if readonly:
-            db.execute("PRAGMA query_only=ON")
+        try:
+            db.row_factory = sqlite3.Row
+            if self.path != ":memory:" and not readonly:
+                mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise StorageError(f"{self.path}: cannot switch to WAL journal (got {mode})")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=5000")
+            if readonly:
+                db.execute("PRAGMA query_only=ON")
+        except BaseException:
+            db.close()
+            raise
         return db
 
     def _migrate(self) -> None:

@@ -246,3 +246,44 @@ def test_close_finishes_deferred_writes_and_joins_the_writer(tmp_path: Path, wal
     s = Store(tmp_path / "s.db", wall=wall)
     assert s.query_calls()[1] == 20
     s.close()
+
+
+def test_database_is_migrated_forward_on_open(tmp_path: Path, wall: Wall, monkeypatch):
+    import firmware.store as store_module
+
+    path = tmp_path / "s.db"
+    s = Store(path, wall=wall)
+    s.call_started("c1", "in")
+    s.close()
+    v2 = store_module.MIGRATIONS + ["ALTER TABLE calls ADD COLUMN note TEXT; CREATE INDEX calls_note ON calls (note)"]
+    monkeypatch.setattr(store_module, "MIGRATIONS", v2)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(v2))
+    s = Store(path, wall=wall)
+    assert s.schema_version == len(v2)
+    assert s.query_calls()[0][0]["note"] is None                # old rows kept, new column there
+    s.close()
+
+
+def test_a_failed_migration_changes_nothing(tmp_path: Path, wall: Wall, monkeypatch):
+    import firmware.store as store_module
+
+    path = tmp_path / "s.db"
+    Store(path, wall=wall).close()
+    bad = store_module.MIGRATIONS + ["ALTER TABLE calls ADD COLUMN note TEXT; THIS IS NOT SQL"]
+    monkeypatch.setattr(store_module, "MIGRATIONS", bad)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(bad))
+    with pytest.raises(StorageError):
+        Store(path, wall=wall)
+    monkeypatch.undo()
+    s = Store(path, wall=wall)
+    assert s.schema_version == SCHEMA_VERSION
+    cols = [r[1] for r in s._db.execute("PRAGMA table_info(calls)")]
+    assert "note" not in cols
+    s.close()
+
+
+def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path):
+    path = tmp_path / "switchboard.db"
+    path.write_bytes(b"this is not an SQLite database, it is a text file of some length" * 4)
+    with pytest.raises(StorageError, match="cannot open the database .*not a database"):
+        Store(path)
