@@ -45,6 +45,7 @@ class _Pattern:
     signature: int
     on_off: tuple[int, ...]           # () = continuous
     cycles: float                     # evidence needed, in cycles
+    need: int = 0                     # evidence needed, in on/off runs
 
 
 class ProgressDetector:
@@ -76,6 +77,8 @@ class ProgressDetector:
             cycles = 2.0 if name in ("busy", "reorder") else 1.0
             self._patterns.append(_Pattern(name, sigs.index(sig), cadence, cycles))
         self._sigs = sigs
+        for pat in self._patterns:
+            pat.need = self._runs_needed(pat)
         freqs = sorted({f for s in sigs for f in s})
         self._freqs = freqs
         self._sig_idx = [[freqs.index(f) for f in s] for s in sigs]
@@ -193,6 +196,23 @@ class ProgressDetector:
         if len(self._runs) > 16:
             del self._runs[0]
 
+    def _runs_needed(self, pat: _Pattern) -> int:
+        """Runs of evidence before ``pat`` is declared: its cycles, and never fewer than a longer cadence of
+        the same sound that it could be the beginning of (Spain: busy 200/200 opens reorder
+        200/200/200/200/200/600), so the longer one is not mistaken for it."""
+        need = int(round(pat.cycles * len(pat.on_off)))
+        own = pat.on_off
+        for other in self._patterns:
+            cad = other.on_off
+            if other is pat or other.signature != pat.signature or len(cad) <= len(own) or not own:
+                continue
+            if len(cad) % len(own) == 0 and all(self._fits(own[i % len(own)], v) for i, v in enumerate(cad)):
+                continue                                  # the same cadence repeated: nothing to wait for
+            if any(all(self._fits(own[i % len(own)], cad[(r + i) % len(cad)]) for i in range(need))
+                   for r in range(0, len(cad), 2)):
+                need = max(need, len(cad) + 1)
+        return need
+
     # ----------------------------------------------------------------------------------------- cadence
     def _ms(self, blocks: int) -> float:
         return blocks * _BLOCK_MS
@@ -243,7 +263,7 @@ class ProgressDetector:
             return None
         runs = self._runs + [(self._label, self._label_start, now_len)]
         cad = pat.on_off
-        need = int(round(pat.cycles * len(cad)))
+        need = pat.need
         if len(runs) < need:
             return None
         tail = runs[-need:]

@@ -174,16 +174,30 @@ _NZ = {
 }
 
 
-def _euro425(busy: tuple[int, int], reorder: tuple[int, int], ring: tuple[int, int]) -> dict[str, ToneSpec]:
+def _euro425(busy: tuple[int, ...], reorder: tuple[int, ...], ring: tuple[int, ...], f: float = 425.0,
+             dial: ToneSpec | None = None) -> dict[str, ToneSpec]:
     return {
-        "dial": _steady(425, level=-10.0),
-        "ringback": _cadence((425,), *ring, level=-10.0),
-        "busy": _cadence((425,), *busy, level=-10.0),
-        "reorder": _cadence((425,), *reorder, level=-10.0),
-        "stutter_dial": _stutter((425,), 100, 100, 3, level=-10.0),
-        "call_waiting": ToneSpec((_on(200, 425), _off(600), _on(200, 425), _off(3000)), -10.0),
+        "dial": dial or _steady(f, level=-10.0),
+        "ringback": _cadence((f,), *ring, level=-10.0),
+        "busy": _cadence((f,), *busy, level=-10.0),
+        "reorder": _cadence((f,), *reorder, level=-10.0),
+        "stutter_dial": _stutter((f,), 100, 100, 3, level=-10.0),
+        "call_waiting": ToneSpec((_on(200, f), _off(600), _on(200, f), _off(3000)), -10.0),
         "beep": _cadence((1000,), 250, 15000, level=-13.0),
     }
+
+
+_IN = {
+    "dial": _steady(400, level=-13.0, am=25.0),
+    "ringback": ToneSpec((_on(400, 400), _off(200), _on(400, 400), _off(2000)), -13.0, True, 25.0),
+    "busy": _cadence((400,), 750, 750, level=-13.0),
+    "reorder": _cadence((400,), 250, 250, level=-13.0),
+    "stutter_dial": _stutter((400,), 100, 100, 3, level=-13.0),
+    "call_waiting": ToneSpec((_on(200, 400), _off(100), _on(200, 400), _off(7500)), -13.0),
+    "beep": _cadence((1000,), 250, 15000, level=-13.0),
+}
+_IE = dict(_euro425((500, 500), (250, 250), (400, 200, 400, 2000)),
+           ringback=ToneSpec((_on(400, 400, 450), _off(200), _on(400, 400, 450), _off(2000)), -13.0))
 
 
 COUNTRY_TONES: Mapping[str, Mapping[str, ToneSpec]] = {
@@ -191,6 +205,16 @@ COUNTRY_TONES: Mapping[str, Mapping[str, ToneSpec]] = {
     "NL": _euro425((500, 500), (250, 250), (1000, 4000)),
     "DK": _euro425((500, 500), (200, 200), (1000, 4000)),
     "SE": _euro425((250, 250), (250, 750), (1000, 5000)),
+    "NO": _euro425((500, 500), (200, 200), (1000, 4000)),
+    "CH": _euro425((500, 500), (200, 200), (1000, 4000)),
+    "BE": _euro425((500, 500), (167, 167), (1000, 3000)),
+    "PT": _euro425((500, 500), (200, 200), (1000, 5000)),
+    "ES": _euro425((200, 200), (200, 200, 200, 200, 200, 600), (1500, 3000)),
+    "IT": _euro425((500, 500), (200, 200), (1000, 4000),
+                   dial=ToneSpec((_on(200, 425), _off(200), _on(600, 425), _off(1000)), -10.0)),
+    "AT": _euro425((400, 400), (200, 200), (1000, 5000), f=420.0),
+    "IE": _IE,
+    "IN": _IN,
 }
 """Country code (ISO 3166 alpha-2; UK and GB both) -> tone name -> spec."""
 TONE_NAMES = ("dial", "ringback", "busy", "reorder", "stutter_dial", "call_waiting", "beep")

@@ -9,7 +9,7 @@ from drivers.dsp.levels import DBM0_RMS, to_int16, ulaw_roundtrip
 from drivers.dsp.progress import ProgressDetector, ToneEvent, learn_tone, spec_from_learned
 from drivers.dsp.tones import Segment, ToneGenerator, ToneSpec, dtmf, tone_spec
 
-COUNTRIES = ("US", "UK", "DE", "FR", "AU", "JP", "NL", "DK", "SE", "NZ")
+COUNTRIES = ("US", "UK", "DE", "FR", "AU", "JP", "NL", "DK", "SE", "NZ", "NO", "CH", "BE", "PT", "ES", "IT", "AT", "IE", "IN")
 TONES = ("dial", "busy", "reorder", "ringback")
 
 
@@ -45,7 +45,10 @@ def test_each_country_tone_is_recognised_in_time(country, name):
     cycle = sum(spec.on_off()) / 1000.0
     same_sound_on = max((max(tone_spec(country, n).on_off()[0::2]) for n in ("ringback", "busy")
                          if tone_spec(country, n).freqs == spec.freqs), default=0) / 1000.0
-    limit = {"dial": max(1.1, 1.15 * same_sound_on + 0.2), "busy": 2 * cycle + 0.1, "reorder": 2 * cycle + 0.1, "ringback": cycle + 0.1}[name]
+    dial_limit = max(1.1, 1.15 * same_sound_on + 0.2) if spec.continuous else cycle + 0.1    # Italy: cadenced
+    limit = {"dial": dial_limit, "busy": 2 * cycle + 0.1, "reorder": 2 * cycle + 0.1, "ringback": cycle + 0.1}[name]
+    if (country, name) == ("ES", "busy"):
+        limit = 1.5      # Spanish reorder opens with busy's 200/200 five times: wait for its 600 ms gap
     assert when <= limit, (when, limit)
     assert starts[0][1].t == pytest.approx(0.1, abs=0.05)
 
