@@ -104,7 +104,9 @@ class FakeOffice(SimWorld):
         }
 
     def _extension_view(self, ext: dict[str, Any], presence: dict[str, Any], mwi: dict[str, Any]) -> dict[str, Any]:
-        pres = presence.get(ext["number"]) or {"state": "available", "note": None, "until": None}
+        configured = ext.get("presence") or {}
+        pres = presence.get(ext["number"]) or {"state": configured.get("state", "available"),
+                                               "note": configured.get("note"), "until": None}
         box = ext.get("mailbox")
         counts = mwi.get(box, {"new": 0, "saved": 0}) if box else None
         busy = self.phone_state(ext["phone"]) not in ("idle",) if ext.get("phone") else False

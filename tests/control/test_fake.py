@@ -189,3 +189,14 @@ def test_panel_button_and_flash(fake):
     with pytest.raises(ControlError) as exc:
         fake.call("sim.button", name="self_destruct")
     assert exc.value.code == "not_found"
+
+
+def test_presence_starts_from_the_configuration():
+    from firmware import config
+
+    doc = config.load().document
+    doc["extensions"][3]["presence"] = {"state": "out", "note": "on holiday"}
+    with FakeControl(doc, seed=False) as fake:
+        owner = fake.call("snapshot")["extensions"][3]
+        assert owner["presence"] == {"state": "out", "note": "on holiday", "until": None}
+        assert fake.call("calllog.query")["total"] == 0 and fake.call("voicemail.list")["messages"] == []

@@ -362,3 +362,11 @@ def test_a_client_that_never_reads_its_replies_is_disconnected(loop_thread, sock
     finally:
         s.close()
         loop_thread.run(srv.stop())
+
+
+def test_a_broken_argument_schema_is_refused_at_registration(server):
+    import jsonschema
+
+    with pytest.raises(jsonschema.SchemaError):
+        server.register("bad", lambda: None, schema={"type": "objekt"})
+    assert "bad" not in server.registry
