@@ -239,3 +239,13 @@ def test_warnings_for_valid_but_unlikely_documents(office, tmp_path: Path, capsy
     assert cli.main(argparse.Namespace(path=str(p))) == 0
     err = capsys.readouterr().err
     assert "warning: menus.orphan: no call ever reaches this menu" in err
+
+
+def test_the_complete_example_in_the_docs_is_valid():
+    import re
+
+    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    block = re.search(r"## A complete example\s+```yaml\n(.*?)```", text, re.S).group(1)
+    doc = config.parse(block, "docs/configuration.md")
+    assert config.Config(doc).ring_group("everyone")["members"] == ["200", "201"]
+    assert config.warnings(doc) == []
