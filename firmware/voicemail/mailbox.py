@@ -206,16 +206,31 @@ class Voicemail:
 
     def update_mwi(self, box: Mailbox) -> None:
         """Message waiting: through ``mwi(mailbox, active)`` (the engine: lamps, stutter tone, VMWI) when
-        given, else as an ``mwi`` bus event; and always a ``mailbox`` event with the counts."""
+        given, else as an ``mwi`` bus event; and always a ``mailbox`` event with the counts.
+
+        A member of a shared mailbox sees its messages too: the lamp of the member's own mailbox is lit
+        while either has a new message."""
         counts = self.counts(box)
         active = counts["new"] > 0
         if self.mwi is not None:
-            self.mwi(box.number, active)
+            if box.shared:
+                self.mwi(box.number, active)
+            for ext in box.extensions:
+                own = self._own_box(ext)
+                if own is not None:
+                    self.mwi(own.number, self._lamp(ext, own))
         elif self.publish:
             self.publish("mwi", mailbox=box.number, active=active, extensions=list(box.extensions))
         if self.publish:
             self.publish("mailbox", mailbox=box.number, new=counts["new"], saved=counts["saved"],
                          extensions=list(box.extensions))
+
+    def _own_box(self, extension: str) -> Mailbox | None:
+        return next((b for b in self.boxes.values() if not b.shared and extension in b.extensions), None)
+
+    def _lamp(self, extension: str, own: Mailbox) -> bool:
+        boxes = [own] + [b for b in self.boxes.values() if b.shared and extension in b.extensions]
+        return any(self.counts(b)["new"] > 0 for b in boxes)
 
     def publish_all_mwi(self) -> None:
         """At start-up: tell every lamp where it stands."""

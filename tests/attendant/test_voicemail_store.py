@@ -239,3 +239,17 @@ def test_a_caller_trying_mailbox_after_mailbox_is_locked_out(vm):
     # the caller is refused even with the right PIN; another caller is not
     assert guard.check("201", "480716", vm.verify(vm.mailbox("201")), caller="5559999").locked
     assert guard.check("201", "480716", vm.verify(vm.mailbox("201")), caller="5551111").ok
+
+
+def test_a_message_in_a_shared_mailbox_lights_every_members_lamp(tmp_path, vclock):
+    lamps = {}
+    index = MessageIndex.open(str(tmp_path / "s.db"), vclock)
+    vm = Voicemail(CONFIG, index, tmp_path, vclock, mwi=lambda box, active: lamps.__setitem__(box, active))
+    shared = vm.mailbox("500")
+    w = vm.new_writer(shared)
+    record(w, speech(2))
+    msg = vm.deposit(shared, w, 0, None)
+    assert lamps == {"500": True, "201": True, "202": True}
+    vm.save(msg)
+    assert lamps == {"500": False, "201": False, "202": False}
+    index.close()
