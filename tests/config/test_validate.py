@@ -224,3 +224,11 @@ def test_every_schema_field_is_documented():
 
     walk(s, "")
     assert missing == []
+
+
+def test_every_country_in_the_schema_has_tones_and_a_ring_cadence():
+    from drivers.dsp.tones import COUNTRY_TONES
+    from drivers.ring import COUNTRY_CADENCE
+
+    countries = config.schema()["$defs"]["office"]["properties"]["country"]["enum"]
+    assert set(countries) <= set(COUNTRY_TONES) and set(countries) <= set(COUNTRY_CADENCE)
