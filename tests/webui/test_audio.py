@@ -154,3 +154,15 @@ def test_a_mailbox_greeting_longer_than_the_office_allows_is_refused(logged_in, 
     resp = upload(logged_in, "/greetings/mailbox/201/name", tone(4000, 61.0, 1, subtype="PCM_U8"), "long.wav")
     assert resp.status_code == 400 and "longer than 60 seconds" in resp.get_json()["message"]
     assert not os.path.exists(app.config["DATA_DIR"] + "/voicemail/201/greeting-name.wav")
+
+
+def test_a_greeting_for_a_state_the_menu_lacks_is_saved_and_named_in_the_menu(logged_in, app, fake):
+    import os
+    assert "lunch" not in fake.call("config.get")["document"]["menus"]["main"]["greeting"]
+    page = logged_in.get("/greetings/").get_data(as_text=True)
+    assert 'data-save-url="/greetings/menu/main/lunch"' in page and "callers hear the day greeting" in page
+    resp = upload(logged_in, "/greetings/menu/main/lunch", tone(), "lunch.wav")
+    assert resp.status_code == 200, resp.get_json()
+    assert os.path.exists(prompt_file(app, "greeting-lunch"))
+    assert fake.call("config.get")["document"]["menus"]["main"]["greeting"]["lunch"] == "greeting-lunch"
+    assert upload(logged_in, "/greetings/menu/main/brunch", tone(), "x.wav").status_code == 404

@@ -23,6 +23,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    url_for)
 
 from webui import audio
+from webui.daemon import Refused, StaleConfig
 from webui.files import BadInput, atomic_write
 from webui.views.common import daemon
 
@@ -40,10 +41,12 @@ def index():
     menus = []
     for name, menu in sorted((doc.get("menus") or {}).items()):
         greeting = menu.get("greeting") or {}
-        rows = [(state, greeting.get(state)) for state in STATES if greeting.get(state)]
-        rows += [(key, menu[key]) for key in ("invalid_prompt", "timeout_prompt") if menu.get(key)]
-        rows += [(f"key {k}", o["prompt"]) for k, o in sorted((menu.get("options") or {}).items()) if o.get("prompt")]
-        menus.append((name, [(label, prompt, _has_prompt(prompt)) for label, prompt in rows]))
+        rows = [(state, greeting.get(state) or default_greeting(name, state, doc), not greeting.get(state))
+                for state in STATES]
+        rows += [(key, menu[key], False) for key in ("invalid_prompt", "timeout_prompt") if menu.get(key)]
+        rows += [(f"key {k}", o["prompt"], False) for k, o in sorted((menu.get("options") or {}).items())
+                 if o.get("prompt")]
+        menus.append((name, [(label, prompt, _has_prompt(prompt), unset) for label, prompt, unset in rows]))
     boxes = [(e["mailbox"], e.get("name", "")) for e in doc.get("extensions", []) if e.get("mailbox")]
     boxes += [(b["number"], b.get("name", "")) for b in (doc.get("voicemail") or {}).get("shared", [])]
     mailboxes = [(box, name, [(kind, _has_greeting(box, kind)) for kind in audio.GREETING_KINDS])
@@ -55,6 +58,21 @@ def index():
 @bp.post("/prompt/<name>")
 def save_prompt(name: str):
     return _save(lambda: audio.prompt_path(data_dir(), name), f"Prompt {name}")
+
+
+@bp.post("/menu/<menu>/<state>")
+def save_menu_greeting(menu: str, state: str):
+    """A greeting for a schedule state the menu has none for yet: save it, then name it in the menu."""
+    _, doc = daemon().config()
+    if state not in STATES or menu not in (doc.get("menus") or {}):
+        abort(404)
+    name = (doc["menus"][menu].get("greeting") or {}).get(state) or default_greeting(menu, state, doc)
+    ok, message = _store(lambda: audio.prompt_path(data_dir(), name), f"The {state} greeting of menu {menu}")
+    if ok:
+        problem = _name_in_menu(menu, state, name)
+        if problem:
+            ok, message = False, f"The recording is saved as {name}, but the menu could not use it: {problem}"
+    return _answer(ok, message, 200 if ok else 400)
 
 
 @bp.post("/prompt/<name>/delete")
@@ -93,6 +111,32 @@ def play_greeting(box: str, kind: str):
     return _play(lambda: audio.greeting_path(data_dir(), box, kind))
 
 
+def default_greeting(menu: str, state: str, doc: dict) -> str:
+    """The prompt name a state's own greeting gets: ``greeting-lunch`` for the entry menu, ``sales-lunch``."""
+    entry = (doc.get("attendant") or {}).get("menu", "main")
+    return f"greeting-{state}" if menu == entry else f"{menu}-{state}"
+
+
+def _name_in_menu(menu: str, state: str, name: str) -> str | None:
+    """Put the recording's name into the menu (retried once if someone saved in between); None when done."""
+    for _ in range(2):
+        revision, doc = daemon().config(fresh=True)
+        if menu not in (doc.get("menus") or {}):
+            return "the menu was deleted"
+        greeting = doc["menus"][menu].setdefault("greeting", {})
+        if greeting.get(state) == name:
+            return None
+        greeting[state] = name
+        try:
+            daemon().put_config(doc, revision)
+            return None
+        except StaleConfig:
+            continue
+        except Refused as exc:
+            return str(exc)
+    return "the configuration kept changing; try again"
+
+
 def _voice() -> str:
     _, doc = daemon().config()
     lang = (doc.get("office") or {}).get("language", "en")
@@ -114,14 +158,20 @@ def _wav_from_request(max_seconds: float) -> bytes:
 
 
 def _save(target, label: str, max_seconds: float = 600.0):
+    ok, message = _store(target, label, max_seconds)
+    return _answer(ok, message, 200 if ok else 400)
+
+
+def _store(target, label: str, max_seconds: float = 600.0) -> tuple[bool, str]:
+    """Convert the request's audio and write it atomically to ``target()``; (saved, message)."""
     try:
         path = target()
         wav = _wav_from_request(max_seconds)
         atomic_write(path, wav)
         info = audio.wav_info(wav)
     except BadInput as exc:
-        return _answer(False, f"{label} was not saved: {exc}", 400)
-    return _answer(True, f"{label} saved ({info['seconds']} s).", 200)
+        return False, f"{label} was not saved: {exc}"
+    return True, f"{label} saved ({info['seconds']} s)."
 
 
 def _delete(target, label: str):
