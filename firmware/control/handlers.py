@@ -2,7 +2,8 @@
 
 What it is: :class:`ConfigService` (the running configuration: get, validate, put with ``base_revision`` so a
 stale save is refused with code ``stale`` and nothing is lost, atomic write, then ``on_change`` so the engine
-applies it) and :func:`register_store_commands`, which registers these commands on a registry for a
+applies it; a valid hand edit made on disk meanwhile is never overwritten, ``config.reload`` picks it up) and
+:func:`register_store_commands`, which registers these commands on a registry for a
 :class:`~firmware.store.Store`. The real daemon and :class:`~firmware.control.fake.FakeControl` use the same code.
 
 What it is not: call control or the attendant's voicemail behaviour (the daemon registers ``snapshot``,
