@@ -33,6 +33,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, TextIO
+from zoneinfo import ZoneInfo
 
 from drivers.clock import LoopClock
 from drivers.errors import ConfigError, HardwareError, SwitchboardError
@@ -296,7 +297,9 @@ def real_ports(clock: LoopClock, config: Any) -> tuple[dict[str, Any], Any]:
 
     board = config.get("board") or {}
     factory = open_factory(board, clock)
-    country = str((config.get("office") or {}).get("country", "US"))
+    office = config.get("office") or {}
+    country = str(office.get("country", "US"))
+    tz = ZoneInfo(str(office["timezone"])) if office.get("timezone") else None
     ports: dict[str, Any] = {}
     for entry in config.get("lines") or []:
         name = str(entry["port"])
@@ -311,21 +314,22 @@ def real_ports(clock: LoopClock, config: Any) -> tuple[dict[str, Any], Any]:
     for entry in config.get("phones") or []:
         from drivers.fxs import build_fxs
         ports[entry["port"]] = build_fxs(entry["port"], clock, factory, board, _audio(clock, board, entry["port"]),
-                                         country)
+                                         country, tz=tz)
     panel = build_panel(clock, factory, board)
     panel.open()
     return ports, panel
 
 
 def _audio(clock: LoopClock, board: Any, port: str) -> Any:
+    """The port's sound-device channel from the board profile (names only), or silence when it has none."""
     from drivers.audio.base import MemoryChannel
-    from drivers.audio.sounddevice_channel import SoundDeviceChannel
-    spec = ((board.get("ports") or {}).get(port) or {})
-    capture = spec.get("audio_input", spec.get("audio_device"))
-    if capture is None:
+    from drivers.audio.sounddevice_channel import channel_for_port
+
+    channel = channel_for_port(clock, board, port)
+    if channel is None:
         log.warning("%s has no audio device in the board profile; it will be silent", port)
         return MemoryChannel()
-    return SoundDeviceChannel(clock, str(capture), str(spec.get("audio_output", capture)))
+    return channel
 
 
 def _recover(ports: dict[str, Any]) -> None:

@@ -75,5 +75,16 @@ def test_real_ports_are_built_from_the_board_profile(vclock):
     ports, panel = real_ports(vclock, load(None))     # the example office's board uses the sim GPIO backend
     assert sorted(ports) == ["fxo1", "fxo2", "fxs1", "fxs2", "fxs3", "fxs4"]
     assert {p.kind for p in ports.values()} == {"fxo", "fxs"}
+    assert str(ports["fxs1"].tz) == "America/New_York"   # caller-ID dates sent to phones are office time
     assert "line1" in panel.leds
     panel.close()
+
+
+def test_a_sound_device_given_by_index_is_refused_with_its_path(vclock):
+    from drivers.errors import ConfigError
+    from firmware.config import load
+    from firmware.daemon import real_ports
+    config = load(None)
+    config["board"].setdefault("ports", {})["fxs1"] = {"audio_device": 3}
+    with pytest.raises(ConfigError, match="board.ports.fxs1"):
+        real_ports(vclock, config)
