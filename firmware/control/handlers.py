@@ -1,4 +1,4 @@
-"""Store-level control commands: ``config.*``, ``calllog.query`` and ``voicemail.*``.
+"""Store-level control commands: ``config.*``, ``calllog.query``, ``voicemail.*`` and ``store.restore``.
 
 What it is: :class:`ConfigService` (the running configuration: get, validate, put with ``base_revision`` so a
 stale save is refused with code ``stale`` and nothing is lost, atomic write, then ``on_change`` so the engine
@@ -49,6 +49,10 @@ CALLLOG_SCHEMA = {
                    "direction": {"enum": list(DIRECTIONS)}, "disposition": {"enum": list(DISPOSITIONS)},
                    "limit": {"type": "integer", "minimum": 1, "maximum": 500},
                    "offset": {"type": "integer", "minimum": 0}},
+}
+STORE_RESTORE_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["path"],
+    "properties": {"path": {"type": "string", "minLength": 1, "maxLength": 4096}},
 }
 VM_LIST_SCHEMA = {
     "type": "object", "additionalProperties": False,
@@ -219,6 +223,19 @@ def register_store_commands(registry: Registry, *, store: Store, config_service:
 
     registry.register("calllog.query", calllog_query, schema=CALLLOG_SCHEMA)
     _register_voicemail(registry, store, publish)
+
+    def store_restore(path: str) -> dict[str, Any]:
+        """Replace the call log, voicemail index, presence and settings with a backup copy of the database
+        (placed in the data directory; removed once it is in)."""
+        version = store.restore_from(path)
+        Path(path).unlink(missing_ok=True)
+        if publish is not None:
+            publish("store", restored=True, schema_version=version)
+            for box, counts in store.mwi_counts().items():
+                publish("voicemail", mailbox=box, new=counts["new"], saved=counts["saved"])
+        return {"restored": True, "schema_version": version}
+
+    registry.register("store.restore", store_restore, schema=STORE_RESTORE_SCHEMA)
 
 
 def _register_voicemail(registry: Registry, store: Store, publish: Publish | None) -> None:

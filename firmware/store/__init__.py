@@ -9,7 +9,7 @@ left open (call it on start, before the lines come up).
 
 Writes the loop cannot wait for (call log, security events) go through ``store.later`` (``deferred.py``): queued
 for the store's writer thread, in order. The package's parts: ``schema.py`` (the SQL and its migrations), ``calllog.py``, ``messages.py`` (voicemail
-index) and ``rows.py`` (time formats); this module holds the connection, presence, security events and ``kv``.
+index), ``rows.py`` (time formats) and ``restore.py`` (swapping in a backup copy while running); this module holds the connection, presence, security events and ``kv``.
 
 What it is not: the owner of audio files. The voicemail application writes each message under a temporary name
 and renames it when complete, then indexes it here; deleting a message removes its row and its file.
@@ -229,6 +229,14 @@ class Store(CallLog, Messages):
 
     def clear_presence(self, extension: str) -> None:
         self._execute("DELETE FROM presence WHERE extension = ?", (str(extension),))
+
+    def restore_from(self, path: str | os.PathLike[str]) -> int:
+        """Replace the whole database with a backup copy placed in the store's directory (see ``restore.py``)."""
+        from firmware.store.restore import restore_into
+
+        version = restore_into(self, path)
+        log.warning("database restored from %s (schema %d, migrated to %d)", path, version, SCHEMA_VERSION)
+        return version
 
     # ------------------------------------------------------------------ small settings
     def get(self, key: str, default: Any = None) -> Any:

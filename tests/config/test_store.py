@@ -287,3 +287,16 @@ def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path):
     path.write_bytes(b"this is not an SQLite database, it is a text file of some length" * 4)
     with pytest.raises(StorageError, match="cannot open the database .*not a database"):
         Store(path)
+
+
+def test_a_copy_from_a_newer_switchboard_is_refused(tmp_path: Path, wall: Wall):
+    from firmware.store.restore import check_copy
+
+    newer = Store(tmp_path / "newer.db", wall=wall)
+    newer._execute("UPDATE schema_version SET version = 99")
+    newer.close()
+    live = Store(tmp_path / "live.db", wall=wall)
+    with pytest.raises(StorageError, match="newer Switchboard"):
+        live.restore_from(tmp_path / "newer.db")
+    assert check_copy(tmp_path / "live.db") == SCHEMA_VERSION
+    live.close()

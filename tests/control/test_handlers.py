@@ -229,3 +229,62 @@ def test_a_broken_file_on_disk_is_kept_before_the_web_page_fixes_it(daemon, offi
     assert (office_path.parent / "office.yaml.rejected").read_text() == "office: [broken\n"
     assert config.load(office_path).revision == base["revision"]
 
+
+
+def backup_copy(store: Store, dest: Path) -> None:
+    """What the web UI's backup does: an online copy through SQLite's backup API."""
+    import sqlite3
+
+    target = sqlite3.connect(dest)
+    with store.reader() as db:
+        db.backup(target)
+    target.close()
+
+
+def test_store_restore_swaps_in_a_backup_copy(daemon, tmp_path):
+    client, store, *_ = daemon
+    store.call_started("before", "in")
+    store.add_message("201", tmp_path / "a.wav", duration_s=2)
+    pending = tmp_path / "restore-pending" / "switchboard.db"
+    pending.parent.mkdir()
+    backup_copy(store, pending)
+    store.call_started("after", "in")                      # made after the backup: gone after the restore
+    with client.events(kinds=["store", "voicemail"]) as stream:
+        assert client.call("store.restore", path=str(pending)) == {"restored": True, "schema_version": 1}
+        assert stream.next(timeout=5)["event"] == "store"
+        assert stream.next(timeout=5)["data"] == {"mailbox": "201", "new": 1, "saved": 0}
+    assert [c["ref"] for c in client.call("calllog.query")["calls"]] == ["before"]
+    assert not pending.exists()
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"just text, not a database at all" * 10, "not a usable database"),
+    (None, "not a Switchboard database"),
+])
+def test_store_restore_refuses_what_is_not_our_database(daemon, tmp_path, content, reason):
+    import sqlite3
+
+    client, store, *_ = daemon
+    store.call_started("kept", "in")
+    bad = tmp_path / "restore-pending" / "other.db"
+    bad.parent.mkdir()
+    if content is None:
+        db = sqlite3.connect(bad)
+        db.execute("CREATE TABLE contacts (name TEXT)")
+        db.commit()
+        db.close()
+    else:
+        bad.write_bytes(content)
+    with pytest.raises(ControlError) as exc:
+        client.call("store.restore", path=str(bad))
+    assert exc.value.code == "storage" and reason in str(exc.value)
+    assert client.call("calllog.query")["calls"][0]["ref"] == "kept"
+
+
+def test_store_restore_only_from_the_data_directory(daemon, tmp_path, sockdir):
+    client, store, *_ = daemon
+    outside = sockdir / "elsewhere.db"
+    backup_copy(store, outside)
+    with pytest.raises(ControlError) as exc:
+        client.call("store.restore", path=str(outside))
+    assert exc.value.code == "storage" and "must be placed under" in str(exc.value)
