@@ -176,7 +176,7 @@ def test_record_a_greeting_from_the_microphone(page, box):
     target.locator(".record-stop").click()
     page.wait_for_function("() => document.querySelector('#mailbox-201-unavailable').dataset.saved === 'yes'")
     info = sf.info(os.path.join(box.app.config["DATA_DIR"], "voicemail", "201", "greeting-unavailable.wav"))
-    assert info.samplerate == 8000 and info.frames / 8000 > 0.8
+    assert info.samplerate == 8000 and info.frames / 8000 > 0.3   # ~1.5 s recorded; bounded for a busy machine
 
 
 def test_upload_a_greeting(page, box, tmp_path):
@@ -201,7 +201,8 @@ def test_play_a_voicemail(page):
     played = page.evaluate("""async () => {
         const a = document.querySelector('#messages audio');
         await a.play();
-        await new Promise((resolve) => a.addEventListener('ended', resolve, {once: true}));
+        await Promise.race([new Promise((resolve) => a.addEventListener('ended', resolve, {once: true})),
+                            new Promise((resolve) => setTimeout(resolve, 10000))]);
         return {duration: a.duration, ended: a.ended};
     }""")
     assert played["ended"] and 0.4 < played["duration"] < 0.6
