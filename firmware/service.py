@@ -21,13 +21,14 @@ from __future__ import annotations
 import logging
 import os
 import struct
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from drivers.clock import Clock, Timer
-from drivers.errors import ConfigError, PortError, SwitchboardError
+from drivers.errors import ConfigError, PortError, StorageError, SwitchboardError
 
 from firmware.lifeline import Lifeline
 from firmware.notify import Notifier
@@ -228,6 +229,34 @@ def _adopt_part(part: Path, mailbox: str, store: Any, min_seconds: float) -> Pat
     return final
 
 
+# ------------------------------------------------------------------------------------------- the store
+STORE_NAME = "switchboard.db"
+
+
+def open_data_store(clock: Clock, data_dir: Path, environ: Mapping[str, str] | None = None) -> Any:
+    """The SQLite store on the data partition; one in RAM when that cannot be opened, so the box still answers.
+
+    A data partition that is full (SQLite cannot even create its journal) or damaged must not keep the box from
+    starting: the store is then opened under the runtime directory (RAM) and :func:`attach` reports it — the call
+    log and new messages' index live there until the partition is fixed and the daemon restarted.
+    """
+    from firmware.store import Store
+    try:
+        return Store.for_clock(Path(data_dir) / STORE_NAME, clock)
+    except (StorageError, OSError) as exc:
+        env = os.environ if environ is None else environ
+        runtime = env.get("RUNTIME_DIRECTORY", "").split(":")[0]
+        ram = Path(tempfile.mkdtemp(prefix="switchboard-store-", dir=runtime or None)) / STORE_NAME
+        log.error("cannot open the store on the data partition (%s); keeping the call log in RAM at %s", exc, ram)
+        return Store.for_clock(ram, clock)
+
+
+def store_in_ram(store: Any, data_dir: Path) -> bool:
+    """True when ``store`` is not the one on the data partition (see :func:`open_data_store`)."""
+    path = getattr(store, "path", None)
+    return path is not None and Path(path) != Path(data_dir) / STORE_NAME
+
+
 # ---------------------------------------------------------------------------------------- data space
 @dataclass
 class DataSpace:
@@ -348,6 +377,10 @@ def _start_service(daemon: Any, notifier: Notifier, problems: list[tuple[str, st
     sup = Supervisor(daemon.clock, notifier, lifeline, tick_seconds=0.5, healthy=_advancing(box.engine.media),
                      space=DataSpace(Path(daemon.data_dir)), on_space=_space_fault(box))
     sup.start()
+    if store_in_ram(box.store, Path(daemon.data_dir)):
+        sup.report("the data partition cannot be written (full or damaged): calls are answered, "
+                   "the call log is kept in RAM until it is fixed, messages cannot be recorded")
+        box.engine.bus.publish("fault", port="data", reason="the data partition cannot be written")
     for path, reason in problems:
         sup.report(f"configuration refused, running on the last good one: {path}: {reason}")
         box.engine.bus.publish("fault", port="config", reason=f"configuration refused: {path}: {reason}")

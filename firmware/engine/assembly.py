@@ -68,9 +68,9 @@ class Box:
 
 def open_store(clock: Clock, data_dir: Path) -> Any:
     """The SQLite store under ``data_dir`` (``switchboard.db``)."""
-    from firmware.store import Store
+    from firmware.service import open_data_store  # a full data partition falls back to a store in RAM
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.for_clock(data_dir / "switchboard.db", clock)
+    store = open_data_store(clock, data_dir)
     try:
         store.end_interrupted_calls()
     except Exception:

@@ -161,7 +161,12 @@ def test_a_full_data_partition_still_answers_plays_prompts_and_says_it_cannot_re
     b = box(config=voicemail_office(tmp_path), data=full_partition)
     b.start()
     b.wait_ready()
-    fill(full_partition)
+    b.terminate()
+    fill(full_partition)  # the box restarts (power cut, update) with its data partition full
+    b.start()
+    ready = b.notify.wait_for("READY", "1", timeout=60, after=b.started_at)
+    assert ready is not None, b.log()
+    assert "data partition cannot be written" in ready.get("STATUS", ""), ready
     with b.client() as client, client.events(kinds=["prompt", "fault", "answer"]) as events:
         caller = b.call_in()
         wait_event(events, "answer", timeout=30)
@@ -169,6 +174,8 @@ def test_a_full_data_partition_still_answers_plays_prompts_and_says_it_cannot_re
         wait_event(events, "prompt", timeout=40, name="vm-disk-full")
     assert b.poll() is None, "the daemon is still running"
     assert any("data partition is full" in s for s in b.notify.sent("STATUS")), b.notify.sent("STATUS")
+    with b.client() as client:
+        assert client.call("snapshot")["leds"].get("fault") == "on"
     assert b.caller_state(caller) in ("connected", "ended")
 
 

@@ -230,3 +230,26 @@ def test_boot_refuses_a_board_whose_backend_is_not_the_units(tmp_path, monkeypat
     assert err.value.errors[0][0] == "board.gpio_backend"
     # --sim runs the simulated board whatever the unit says
     boot_config(SimpleNamespace(config=str(good), sim=True), tmp_path, load)
+
+
+# ------------------------------------------------------------------------------------------- the store
+def test_a_store_that_cannot_open_on_the_data_partition_falls_back_to_ram(vclock, tmp_path):
+    from firmware.service import open_data_store, store_in_ram
+
+    good = open_data_store(vclock, tmp_path / "data")
+    try:
+        assert not store_in_ram(good, tmp_path / "data")
+    finally:
+        good.close()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "switchboard.db").write_bytes(b"this is not a database" * 100)
+    run = tmp_path / "run"
+    run.mkdir()
+    store = open_data_store(vclock, broken, environ={"RUNTIME_DIRECTORY": str(run)})
+    try:
+        assert store_in_ram(store, broken) and str(store.path).startswith(str(run))
+        store.put("still", "works")
+        assert store.get("still") == "works"
+    finally:
+        store.close()
