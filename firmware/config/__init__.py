@@ -85,7 +85,7 @@ def load(path: str | os.PathLike[str] | None = None, *, migrate_on_disk: bool = 
 
 
 def _write_migration(path: Path, raw: bytes, doc: dict[str, Any], old_version: int) -> None:
-    backup = path.with_name(f"{path.name}.v{old_version}.bak")
+    backup = _backup_name(path, old_version, raw)
     try:
         if not backup.exists():
             yamlio.write_atomic(backup, raw)
@@ -94,6 +94,16 @@ def _write_migration(path: Path, raw: bytes, doc: dict[str, Any], old_version: i
                  path, old_version, CURRENT_VERSION, backup)
     except StorageError as exc:
         log.warning("configuration %s migrated in memory only: %s", path, exc)
+
+
+def _backup_name(path: Path, version: int, raw: bytes) -> Path:
+    """``<file>.v<N>.bak``; if that holds a different document already, ``<file>.v<N>.<k>.bak``."""
+    candidate = path.with_name(f"{path.name}.v{version}.bak")
+    k = 1
+    while candidate.exists() and candidate.read_bytes() != raw:
+        candidate = path.with_name(f"{path.name}.v{version}.{k}.bak")
+        k += 1
+    return candidate
 
 
 def save(path: str | os.PathLike[str], doc: Mapping[str, Any], *, check: bool = True) -> str:

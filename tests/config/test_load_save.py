@@ -249,3 +249,17 @@ def test_the_complete_example_in_the_docs_is_valid():
     doc = config.parse(block, "docs/configuration.md")
     assert config.Config(doc).ring_group("everyone")["members"] == ["200", "201"]
     assert config.warnings(doc) == []
+
+
+def test_a_second_old_document_gets_its_own_copy(tmp_path: Path, office):
+    del office["schema_version"]
+    p = tmp_path / "office.yaml"
+    first = yaml.safe_dump(office)
+    p.write_text(first, encoding="utf-8")
+    config.load(p)
+    office["office"]["name"] = "Restored old office"
+    second = yaml.safe_dump(office)
+    p.write_text(second, encoding="utf-8")
+    config.load(p)
+    assert (tmp_path / "office.yaml.v0.bak").read_text(encoding="utf-8") == first
+    assert (tmp_path / "office.yaml.v0.1.bak").read_text(encoding="utf-8") == second
