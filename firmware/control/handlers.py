@@ -13,6 +13,7 @@ application; here it is only listed, read in chunks, marked and deleted.
 from __future__ import annotations
 
 import base64
+import copy
 import inspect
 import logging
 import os
@@ -95,7 +96,7 @@ class ConfigService:
 
     def get(self) -> dict[str, Any]:
         """The configuration document as written, its revision, and problems found at start."""
-        return {"document": self.config.document, "revision": self.config.revision,
+        return {"document": copy.deepcopy(self.config.document), "revision": self.config.revision,
                 "path": str(self.path) if self.path else None,
                 "schema_version": configuration.CURRENT_VERSION,
                 "load_errors": _errors_detail(self.load_errors)["errors"]}

@@ -263,3 +263,20 @@ def test_a_second_old_document_gets_its_own_copy(tmp_path: Path, office):
     config.load(p)
     assert (tmp_path / "office.yaml.v0.bak").read_text(encoding="utf-8") == first
     assert (tmp_path / "office.yaml.v0.1.bak").read_text(encoding="utf-8") == second
+
+
+def test_lookups_for_groups_queues_and_shared_mailboxes(office):
+    office["ring_groups"] = [{"name": "sales", "number": "300", "members": ["201", "203"]}]
+    office["queues"] = [{"name": "support", "number": "310", "members": ["202"]}]
+    office["voicemail"]["shared"] = [{"number": "299", "name": "Orders", "members": ["200", "201"]}]
+    office["board"]["ports"] = {"fxo1": {"kind": "fxo", "pins": {"relay": 5}}}
+    cfg = config.Config(office)
+    assert cfg.ring_group("sales")["strategy"] == "ringall"            # default filled in
+    assert cfg.queue("support")["max_wait"] == 300
+    assert cfg.dialable("300")[0] == "ring_group" and cfg.dialable("310")[0] == "queue"
+    assert cfg.mailbox("299") == {"number": "299", "name": "Orders", "pin": None, "members": ["200", "201"],
+                                  "email": None, "shared": True}
+    assert [m["number"] for m in cfg.mailboxes()] == ["200", "201", "202", "203", "299"]
+    assert cfg.board_port("fxo1")["pins"] == {"relay": 5} and cfg.board_port("fxs1") == {}
+    assert cfg.timezone.key == "America/New_York" and cfg.country == "US"
+    assert cfg.ring_group("nope") is None and cfg.menu("nope") is None and cfg.extension("999") is None
