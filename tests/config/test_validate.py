@@ -232,3 +232,12 @@ def test_every_country_in_the_schema_has_tones_and_a_ring_cadence():
 
     countries = config.schema()["$defs"]["office"]["properties"]["country"]["enum"]
     assert set(countries) <= set(COUNTRY_TONES) and set(countries) <= set(COUNTRY_CADENCE)
+
+
+def test_every_dialable_number_belongs_to_one_thing(office):
+    office["voicemail"]["shared"] = [{"number": "300", "name": "Orders"}]
+    office["ring_groups"] = [{"name": "sales", "number": "300", "members": ["201"]}]
+    office["parking"] = {"first_slot": "202", "slots": 2}
+    errs = config.validate(office)
+    assert ("voicemail.shared[0].number", "number '300' is already used by ring_groups[0].number") in errs
+    assert any(p == "parking" and "extensions[2]" in r for p, r in errs)
