@@ -81,6 +81,8 @@ def _sort_key(path: str) -> list[Any]:
 def _describe(err: jsonschema.ValidationError) -> list[Error]:
     path = list(err.absolute_path)
     kind = err.validator
+    if "propertyNames" in err.schema_path and isinstance(err.instance, str):
+        return [(format_path(path + [err.instance]), f"is not an allowed key here: {_reason(err)}")]
     if kind == "required":
         missing = re.findall(r"'([^']+)' is a required property", err.message)
         return [(format_path(path + [m]), "required field is missing") for m in missing] or [

@@ -116,7 +116,7 @@ def test_menu_option_star_key_path_is_quoted(office):
 
 def test_menu_key_must_be_a_dialpad_key(office):
     office["menus"]["main"]["options"]["12"] = {"action": "operator"}
-    assert paths(config.validate(office)) == ["menus.main.options"]
+    assert [p for p, _ in config.validate(office)] == ["menus.main.options.12"]
 
 
 def test_outside_number_in_menu_refused_without_rule(office):
@@ -241,3 +241,9 @@ def test_every_dialable_number_belongs_to_one_thing(office):
     errs = config.validate(office)
     assert ("voicemail.shared[0].number", "number '300' is already used by ring_groups[0].number") in errs
     assert any(p == "parking" and "extensions[2]" in r for p, r in errs)
+
+
+def test_an_unknown_key_names_itself(office):
+    office["schedule"] = {"hours": {"monday": ["09:00-17:00"]}}
+    [(path, reason)] = config.validate(office)
+    assert path == "schedule.hours.monday" and "mon, tue" in reason
