@@ -31,7 +31,7 @@ ERROR_CODES = {
     "stale": "the document was changed since base_revision; reload and apply your change again",
     "not_found": "no such call, message, extension or mailbox",
     "conflict": "the request does not fit the current state (e.g. the call is not ringing)",
-    "storage": "the data or configuration could not be written",
+    "storage": "the data or the configuration could not be written or read; nothing changed",
     "unavailable": "the daemon is not running or the feature is not available",
     "forbidden": "not permitted",
     "busy": "too many connections",
