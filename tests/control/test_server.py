@@ -370,3 +370,12 @@ def test_a_broken_argument_schema_is_refused_at_registration(server):
     with pytest.raises(jsonschema.SchemaError):
         server.register("bad", lambda: None, schema={"type": "objekt"})
     assert "bad" not in server.registry
+
+
+def test_every_error_code_is_documented():
+    from pathlib import Path
+
+    from firmware.control import ERROR_CODES
+
+    text = (Path(__file__).parents[2] / "docs" / "control-api.md").read_text(encoding="utf-8")
+    assert [code for code in ERROR_CODES if f"| `{code}` |" not in text] == []
