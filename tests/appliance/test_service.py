@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -253,3 +254,20 @@ def test_a_store_that_cannot_open_on_the_data_partition_falls_back_to_ram(vclock
         assert store.get("still") == "works"
     finally:
         store.close()
+
+
+def test_data_in_ram_is_noticed_from_the_mount_table(tmp_path):
+    from firmware.service import volatile_data
+
+    table = tmp_path / "mountinfo"
+    table.write_text(
+        "22 1 179:2 / /media/root-ro ro,relatime - ext4 /dev/mmcblk0p2 ro\n"
+        "23 1 0:21 / / rw,relatime - overlay overlayroot rw,lowerdir=/media/root-ro\n"
+        "30 23 179:3 / /var/lib/switchboard rw,noatime - ext4 /dev/mmcblk0p3 rw\n"
+        "31 23 0:25 / /run rw,nosuid - tmpfs tmpfs rw\n"
+    )
+    assert volatile_data(Path("/var/lib/switchboard"), str(table)) is None
+    assert volatile_data(Path("/var/lib/switchboard/voicemail"), str(table)) is None
+    assert volatile_data(Path("/var/lib/switchboard-old"), str(table)) == "overlay"
+    assert volatile_data(Path("/run/switchboard"), str(table)) == "tmpfs"
+    assert volatile_data(Path("/x"), str(tmp_path / "absent")) is None
