@@ -45,6 +45,7 @@ _FREQS = DTMF_ROWS + DTMF_COLS + (0.0,) + _GUARD_FREQS
 _DC = 8
 _WIN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(SEG) / SEG)  # periodic Hann: halves overlap-add to 1
 _HALF_SUM = float(_WIN.sum()) / 2.0  # |partial| of a sine of amplitude a is a * _HALF_SUM
+_MIN_F0 = 150.0                      # lowest fundamental the harmonic (talk-off) guard considers
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,12 @@ class DtmfParams:
     freq_tolerance_hz: float = 2.5
     relative_peak_db: float = 10.0
     """Every other tone of a group at least this far below the group's best."""
-    min_tone_fraction: float = 0.70
-    """Share of the window's energy (less DC and dial tone) carried by the two tones."""
+    min_tone_fraction: float = 0.80
+    """Share of the window's energy (less DC) carried by the two tones (spandsp: 0.82 with no allowance
+    for frequency offsets; ours is measured at the tones' own frequencies)."""
+    min_fraction_under_dial_tone: float = 0.70
+    """The same share once 350 Hz and the strongest of 400/425/440 Hz are removed, used when that dial
+    tone is stronger than the digit (the removal is approximate, hence the lower bar)."""
     min_on_ms: float = 31.0
     """Tone needed before a digit is reported (Q.24: >= 40 ms operate, <= 23 ms non-operate)."""
     split_gap_ms: float = 27.0
@@ -82,6 +87,9 @@ class DtmfParams:
     harmonic_ratio: float = 0.003
     """A high tone within this fraction of twice the low tone is a note's octave: refused. Genuine
     pairs, even both off by 1.5 % + 2 Hz towards each other, are more than 0.6 % from 2:1."""
+    harmonic_guard_db: float = 15.0
+    """Tone pairs that are harmonics of one fundamental are refused when another harmonic of it is within
+    this many dB of the weaker tone (the talk-off guard against voiced speech and music)."""
     steady_ratio: float = 0.6
     """Every hop of a window must carry each tone at this fraction of its strongest hop."""
     window_hops: int = 4
@@ -152,6 +160,7 @@ class DtmfDetector:
         self._pending = np.zeros(0)        # samples not yet making a whole hop
         self._hop = 0                      # index of the next hop to analyse
         self._hq = np.zeros((self._keep, len(_FREQS)), dtype=np.complex128)
+        self._pre = np.zeros((self.params.window_hops - 1) * HOP)     # raw samples before the next data
         self._he = np.zeros(self._keep)
         self._run = 0                      # consecutive tonal hops
         self._track: _Track | None = None
@@ -170,6 +179,9 @@ class DtmfDetector:
             return []
         data = np.concatenate((self._buf, x[:nhops * HOP]))
         self._buf = data[-HOP:]
+        pre = self._pre
+        lead = pre.size
+        self._pre = np.concatenate((pre, data))[-(lead + HOP):-HOP]
         events: list[DtmfEvent] = []
         if self._track is None and float(np.dot(data, data)) < self._quiet * nhops:
             self._skip_quiet(nhops)
@@ -184,13 +196,16 @@ class DtmfDetector:
             return events
         allq = np.concatenate((self._hq, q))
         alle = np.concatenate((self._he, e))
+        ext = np.concatenate((pre, data))               # raw samples: window of hop i is ext[i*HOP:][:span]
+        span = lead + SEG
         for i in range(nhops):
             j = k0 + i
             self._run = self._run + 1 if flags[i] else 0
             track = self._track
             steady = track is not None and track.active and track.rho(np.abs(allq[j])) >= 0.5
             # while a reported digit holds steady there is nothing new to classify
-            found = self._classify(allq[j - m + 1:j + 1], alle, j) if self._run >= m and not steady else None
+            found = self._classify(allq[j - m + 1:j + 1], alle, j, ext[i * HOP:i * HOP + span]) \
+                if self._run >= m and not steady else None
             if found is not None or self._track is not None:
                 self._step(found, allq[j - k0 + 1:j + 1], events)
             self._hop += 1
@@ -292,9 +307,10 @@ class DtmfDetector:
         end = self._centre(track.last_on_hop) + (HOP * (track.last_on_rho + track.tail_sum) - HOP / 2) / self.rate
         events.append(DtmfEvent("end", track.digit, round(max(end, track.start_t), 5)))
 
-    def _classify(self, win: np.ndarray, alle: np.ndarray, j: int) -> tuple[str, int, int, float, float] | None:
-        """The digit window ``win`` (m hops ending at history row ``j``) holds, with its row/col and
-        per-hop magnitudes; else None."""
+    def _classify(self, win: np.ndarray, alle: np.ndarray, j: int,
+                  raw: np.ndarray) -> tuple[str, int, int, float, float] | None:
+        """The digit window ``win`` (m hops ending at history row ``j``; samples ``raw``) holds, with its
+        row/col and per-hop magnitudes; else None."""
         p = self.params
         m = p.window_hops
         s = win.sum(axis=0)
@@ -321,9 +337,16 @@ class DtmfDetector:
         energy = float(alle[j - m + 1:j + 1].sum())
         scale = self._scale
         tonal = (amp_r * amp_r + amp_c * amp_c) / scale
-        rest = energy - pw[_DC] / (2.0 * scale) - (pw[_DC + 1] + max(pw[_DC + 2:_DC + 5])) / scale
-        if tonal < p.min_tone_fraction * max(rest, tonal):
+        rest = energy - pw[_DC] / (2.0 * scale)
+        guard = (pw[_DC + 1] + max(pw[_DC + 2:_DC + 5])) / scale
+        if guard >= tonal:
+            # dial tone under the digit: judge the digit against what is left once it is taken out
+            if tonal < p.min_fraction_under_dial_tone * max(rest - guard, tonal):
+                return None
+        elif tonal < p.min_tone_fraction * max(rest, tonal):
             return None
+        if _harmonic(raw, f_r, f_c, p.harmonic_guard_db, 500.0 if guard >= tonal else 0.0):
+            return None                    # two harmonics of one voice, not two oscillators
         mag_r, mag_c = hop_mags.max(axis=0)
         return DTMF_KEYS[r][c - 4], r, c, float(mag_r), float(mag_c)
 
@@ -337,6 +360,35 @@ class DtmfDetector:
         z = np.exp(-1j * np.outer(self._ramp, adv))
         amps = np.abs((pair * z).sum(axis=0))
         return float(amps[0]), float(amps[1]), float(df[0]), float(df[1])
+
+
+def _harmonic(raw: np.ndarray, f_r: float, f_c: float, guard_db: float, skip_below: float = 0.0) -> bool:
+    """True when the two tones look like harmonics k_r, k_c of one fundamental (a voice or an instrument):
+    for every small-integer ratio k_c/k_r that fits f_c/f_r, the other harmonics of f_r/k_r between
+    and around them are looked at; any within ``guard_db`` of the weaker tone gives the voice away.
+    A DTMF pair has no energy at those frequencies, only noise. Fundamentals below 150 Hz are not
+    considered: their harmonics are so close together that any third tone would sit on one."""
+    n = raw.size
+    w = np.hanning(n)
+    xw = raw * w
+    t = np.arange(n) / RATE
+
+    def power(freqs: np.ndarray) -> np.ndarray:
+        return np.abs(np.exp(-2j * np.pi * np.outer(freqs, t)) @ xw) ** 2
+
+    p_r, p_c = power(np.array([f_r, f_c]))
+    floor = min(p_r, p_c) * 10.0 ** (-guard_db / 10.0)
+    for k_r in range(2, int(f_r // _MIN_F0) + 1):
+        f0 = f_r / k_r
+        k_c = int(round(f_c / f0))
+        if abs(f_c - k_c * f0) > 0.004 * f_c or k_c <= k_r:
+            continue
+        f0 = (f_r + f_c) / (k_r + k_c)
+        others = np.array([m * f0 for m in range(1, k_c + 2) if m not in (k_r, k_c) and skip_below < m * f0 < 3800.0
+                           and abs(m * f0 - f_r) > 60.0 and abs(m * f0 - f_c) > 60.0])
+        if others.size and power(others).max() >= floor:
+            return True
+    return False
 
 
 def dbm0_amp(level: float) -> float:

@@ -145,7 +145,7 @@ def test_a_beep_spec_finishes_and_then_is_silent():
 
 
 def test_unknown_country_or_tone_says_what_exists():
-    with pytest.raises(ValueError, match="known: AU"):
+    with pytest.raises(ValueError, match="known: AT, AU"):
         tone_spec("XX", "dial")
     with pytest.raises(ValueError, match="dial"):
         tone_spec("US", "howler")
