@@ -177,3 +177,33 @@ def test_stage_refuses_to_run_without_a_wheel(tmp_path):
     proc = subprocess.run([str(out / "stage-switchboard/01-app/00-run.sh")], capture_output=True, text=True,
                           env=dict(os.environ, ROOTFS_DIR=str(tmp_path / "root")))
     assert proc.returncode != 0 and "wheel" in proc.stderr
+
+
+@pytest.fixture
+def sd_card(tmp_path):
+    """A 64 MiB disk image with a boot and a root partition and free space after them, on a loop device."""
+    if os.geteuid() != 0 or not all(shutil.which(t) for t in ("losetup", "sfdisk", "partx", "mkfs.ext4", "blkid")):
+        pytest.skip("needs root, losetup, sfdisk (fdisk), partx, mkfs.ext4 and blkid")
+    image = tmp_path / "card.img"
+    with open(image, "wb") as fh:
+        fh.truncate(64 * 1024 * 1024)
+    subprocess.run(["sfdisk", "--quiet", str(image)], input=b"label: dos\n,8M,c\n,24M,L\n", check=True)
+    proc = subprocess.run(["losetup", "-fP", "--show", str(image)], capture_output=True, text=True)
+    if proc.returncode:
+        pytest.skip(f"no loop device here: {proc.stderr.strip()}")
+    loop = proc.stdout.strip()
+    yield loop
+    subprocess.run(["losetup", "-d", loop], capture_output=True)
+
+
+def test_first_boot_creates_the_data_partition_once(sd_card):
+    script = STAGE / "02-system/files/switchboard-data-partition"
+    first = subprocess.run([str(script), sd_card], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    part = f"{sd_card}p3"
+    assert f"created {part}" in first.stdout
+    probe = subprocess.run(["blkid", "-o", "export", part], capture_output=True, text=True).stdout
+    assert "LABEL=SBDATA" in probe and "TYPE=ext4" in probe
+    again = subprocess.run([str(script), sd_card], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "already" in again.stdout, "a second boot changes nothing"
+    assert not os.path.exists(f"{sd_card}p4")
