@@ -61,7 +61,7 @@ def speech_corpus(seconds: float, levels=(-15.0,), seed: int = 1, ulaw: bool = T
     i = 0
     while total < seconds:
         voice = VOICES[i % len(VOICES)]
-        pitch = PITCHES[(i // len(VOICES)) % len(PITCHES)]
+        pitch = PITCHES[i % len(PITCHES)]             # 13 voices x 4 pitches: every pairing within 52 clips
         lang = voice.split("+")[0].split("-")[0]
         raw = speak(TEXTS.get(lang, TEXTS["en"]), voice, pitch, speed=int(rng.integers(140, 190)))
         total += raw.size / 8000
