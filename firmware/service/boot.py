@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from drivers.errors import ConfigError, SwitchboardError
+from drivers.errors import ConfigError, HardwareError, SwitchboardError
 from firmware.lifeline import Lifeline
 from firmware.notify import Notifier
 from firmware.service.data import DataSpace, store_in_ram, volatile_data
@@ -100,10 +100,17 @@ def _start_service(daemon: Any, notifier: Notifier, problems: list[tuple[str, st
     board = daemon.config.get("board") or {}
     box = daemon.box
     _keep_recordings(daemon)
-    lifeline = _open_lifeline(daemon, board, env)
+    lifeline_error = None
+    try:
+        lifeline = _open_lifeline(daemon, board, env)
+    except (HardwareError, OSError, ValueError) as exc:  # the box still runs; the relay stays at rest (safe)
+        lifeline, lifeline_error = None, str(exc)
     sup = Supervisor(daemon.clock, notifier, lifeline, tick_seconds=0.5, healthy=_advancing(box.engine.media),
                      space=DataSpace(Path(daemon.data_dir)), on_space=_space_fault(box))
     sup.start()
+    if lifeline_error is not None:
+        sup.report(f"the lifeline relay cannot be driven ({lifeline_error}): FXS 1 stays joined to FXO 1")
+        box.engine.bus.publish("fault", port="lifeline", reason="the lifeline relay cannot be driven")
     volatile = None if daemon.sim else volatile_data(Path(daemon.data_dir))
     if volatile is not None:
         sup.report(f"the data partition is not mounted ({daemon.data_dir} is on {volatile}): settings, the call "
