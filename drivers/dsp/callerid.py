@@ -18,7 +18,7 @@ The FSK demodulator and UART framer are in :mod:`drivers.dsp.fsk`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Literal, Sequence
 
 import numpy as np
@@ -52,8 +52,8 @@ class CallerId:
     name_absent: str | None = None
     standard: str = "bell202"
     format: str = "mdmf"
-    t: float = 0.0
-    """Seconds from the first sample fed to the end of the message (decoder only)."""
+    t: float = field(default=0.0, compare=False)
+    """Seconds from the first sample fed to the end of the message (decoder only; not compared)."""
 
     def as_dict(self) -> dict[str, str | None]:
         """The command-line contract's keys (``switchboard decode callerid``)."""
@@ -231,18 +231,19 @@ class CallerIdDecoder:
         if standard not in ("bell202", "v23", "dtmf", "auto"):
             raise ValueError(f"standard must be bell202, v23, dtmf or auto, got {standard!r}")
         self.standard = standard
-        fsk = [s for s in FSK_MODEMS if standard in (s, "auto")]
-        self._fsk = [FskReceiver(s, _KNOWN_TYPES, min_level_dbm0) for s in fsk]
-        self._dtmf = DtmfDetector() if standard in ("dtmf", "auto") else None
+        self.min_level_dbm0 = min_level_dbm0
+        self.rejected = 0
+        self.mwi: list[tuple[float, bool]] = []
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all audio and partial messages; time restarts at 0 (``rejected`` and ``mwi`` stay)."""
+        fsk = [s for s in FSK_MODEMS if self.standard in (s, "auto")]
+        self._fsk = [FskReceiver(s, _KNOWN_TYPES, self.min_level_dbm0) for s in fsk]
+        self._dtmf = DtmfDetector() if self.standard in ("dtmf", "auto") else None
         self._digits = ""
         self._last_digit_t = 0.0
         self._n = 0
-        self.rejected = 0
-        self.mwi: list[tuple[float, bool]] = []
-
-    def reset(self) -> None:
-        """Forget all audio and partial messages (counters stay)."""
-        self.__init__(self.standard)  # type: ignore[misc]
 
     def feed(self, samples: np.ndarray) -> list[CallerId]:
         """Analyse ``samples`` (int16, any length); return the caller IDs they complete."""

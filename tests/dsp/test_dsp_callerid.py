@@ -250,3 +250,15 @@ def test_dt_as_frequency_tolerance_and_what_is_not_an_alert():
     assert _alerts(dtmf("0123456789*#ABCD", 100, 100, -5)) == []
     assert _alerts(tone((2130, 2750), 0.1, -45)) == []
     assert _alerts(encode_fsk(ALICE)) == []
+
+
+def test_reset_forgets_a_half_received_message_and_equality_ignores_the_timestamp():
+    dec = CallerIdDecoder("bell202")
+    x = encode_fsk(ALICE)
+    cut = x.size * 3 // 4                                  # inside the message
+    dec.feed(x[:cut])
+    dec.reset()
+    assert dec.feed(np.concatenate((x[cut:], np.zeros(2400, np.int16)))) == []
+    got = dec.feed(np.concatenate((x, np.zeros(2400, np.int16))))
+    assert got == [CallerId(number=ALICE.number, name=ALICE.name, datetime=ALICE.datetime,
+                            standard="bell202", format="mdmf")]
