@@ -31,7 +31,6 @@ the engine and before starting it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,24 +53,101 @@ from firmware.voicemail.retrieve import Retrieve
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class Services:
-    """What :func:`install` built."""
+    """What :func:`install` built, rebuilt from the configuration whenever a new one is applied.
 
-    voicemail: Voicemail
-    schedule: Schedule
-    attendant: Attendant
-    directory: Directory
-    router: Router
-    index: MessageIndex
-    mailer: Mailer | None = None
+    Calls already running keep the objects they started with; the next call uses the new configuration.
+    """
 
-    unsubscribe: Any = None
-    clock: Any = None
-    _purge: Any = None
+    def __init__(self, engine: Any, data: Path, index: MessageIndex, speak_names: bool = True) -> None:
+        self.engine, self.data, self.index, self.speak_names = engine, data, index, speak_names
+        self.clock = engine.clock
+        self.mailer: Mailer | None = None
+        self._smtp: Any = None
+        self._office_name: str | None = None
+        self.unsubscribe: Any = None
+        self._purge: Any = None
+        self._started = False
+
+    def build(self, config: Any) -> None:
+        """Create the schedule, voicemail, routing, menus and directory for ``config``; register the apps."""
+        engine, data = self.engine, self.data
+
+        def on_schedule(kind: str, **status: Any) -> None:
+            engine.bus.publish(kind, **status)
+            engine.set_night(bool(status.get("night")))
+
+        self.schedule = Schedule.from_config(engine.clock, config, on_schedule, data / "schedule-mode.json")
+        smtp = (config.get("voicemail") or {}).get("smtp")
+        office_name = str((config.get("office") or {}).get("name") or "Switchboard")
+        if smtp != self._smtp or office_name != self._office_name:   # keep a mailer whose settings stand
+            self.mailer = Mailer(smtp, office_name) if smtp else None
+            self._smtp, self._office_name = smtp, office_name
+        self.voicemail = Voicemail(config, self.index, data, engine.clock, engine.bus.publish, self.mailer,
+                                   engine.set_message_waiting)
+        self.router = router = Router(config, self.voicemail)
+        self.attendant = Attendant(config, router, self.schedule)
+        self.directory = Directory(config, router, self.voicemail, data / "prompts" / "names")
+        if self.speak_names and _directory_used(config):
+            self.directory.render_names()
+        guard = PinGuard.from_config(self.index, engine.clock, config.get("security"))
+
+        async def extension_app(leg: Any, target: str) -> None:
+            dest = router.parse(f"extension:{target}")
+            if dest.kind == "extension":
+                await router.connect_extension(leg, dest.arg, announce=None)
+            else:
+                await router.run(leg, dest)
+
+        async def operator_app(leg: Any, target: str | None = None) -> None:
+            try:
+                router.parse("operator")
+            except RouteError as exc:             # no operator configured: say so rather than fail
+                log.error("%s: %s", leg.id, exc)
+                await leg.play("nobody-available", interruptible=False)
+                await leg.hangup()
+                return
+            await router.connect_extension(leg, router.operator or "", announce=None)
+
+        for name, app in (("menu", self.attendant.menu), ("directory", self.directory),
+                          ("voicemail", Deposit(self.voicemail)), ("vm_login", Retrieve(self.voicemail)),
+                          ("schedule_mode", ScheduleCode(self.schedule, guard)),
+                          ("extension", extension_app), ("operator", operator_app),
+                          ("ring_group", RingGroups(config, router))):
+            engine.register_app(name, app)
+        vm_code = str((config.get("voicemail") or {}).get("access_code") or "*98")
+        engine.register_feature(vm_code, "vm_login")
+        engine.register_feature(self.schedule.rules.feature_code or "*28", "schedule_mode")
+        log.info("attendant installed: %d menus, %d mailboxes, schedule %s", len(self.attendant.menus),
+                 len(self.voicemail.boxes), self.schedule.state())
+
+    def reconfigure(self, config: Any) -> None:
+        """Apply a new configuration: build anew, then stop the old schedule timer (and a replaced mailer)."""
+        old_schedule, old_mailer = self.schedule, self.mailer
+        self.build(config)
+        old_schedule.stop()
+        if old_mailer is not None and old_mailer is not self.mailer:
+            old_mailer.stop(timeout=1.0)   # it sends what it already queued first
+        if self._started:
+            self.schedule.start()
+            self.voicemail.publish_all_mwi()
+
+    def on_event(self, event: Any) -> None:
+        if event.kind == "night":
+            self.schedule.follow_night(bool(event.data.get("active")))
+        elif event.kind == "voicemail":           # a message changed through the control API (web inbox)
+            box = self.voicemail.mailbox(event.data.get("mailbox"))
+            if box is not None:
+                self.voicemail.update_mwi(box)
+        elif event.kind == "config_applied":      # a new configuration (web page, config.put, reload)
+            try:
+                self.reconfigure(as_mapping(self.engine.config))
+            except Exception:  # the running attendant stays as it was; the error is in the log
+                log.exception("the attendant could not apply the new configuration")
 
     def start(self) -> None:
         """Publish the schedule state and every message lamp; purge old saved messages now and daily."""
+        self._started = True
         self.schedule.start()
         self.voicemail.publish_all_mwi()
         self._daily()
@@ -97,64 +173,12 @@ class Services:
 def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, speak_names: bool = True) -> Services:
     """Build the services and register the applications and feature codes; see the module docstring."""
     data = Path(data_dir)
-    config = as_mapping(engine.config)
     if engine.prompts is None:
         engine.prompts = PromptLibrary(data / "prompts")
     store = store or engine.store or Store.for_clock(data / "switchboard.db", engine.clock)
-    index = MessageIndex(store)
-
-    def on_schedule(kind: str, **status: Any) -> None:
-        engine.bus.publish(kind, **status)
-        engine.set_night(bool(status.get("night")))
-
-    schedule = Schedule.from_config(engine.clock, config, on_schedule, data / "schedule-mode.json")
-    smtp = (config.get("voicemail") or {}).get("smtp")
-    mailer = Mailer(smtp, str((config.get("office") or {}).get("name") or "Switchboard")) if smtp else None
-    voicemail = Voicemail(config, index, data, engine.clock, engine.bus.publish, mailer, engine.set_message_waiting)
-    router = Router(config, voicemail)
-    attendant = Attendant(config, router, schedule)
-    directory = Directory(config, router, voicemail, data / "prompts" / "names")
-    if speak_names and _directory_used(config):
-        directory.render_names()
-    guard = PinGuard.from_config(index, engine.clock, config.get("security"))
-
-    async def extension_app(leg: Any, target: str) -> None:
-        dest = router.parse(f"extension:{target}")
-        if dest.kind == "extension":
-            await router.connect_extension(leg, dest.arg, announce=None)
-        else:
-            await router.run(leg, dest)
-
-    async def operator_app(leg: Any, target: str | None = None) -> None:
-        try:
-            router.parse("operator")
-        except RouteError as exc:             # no operator configured: say so rather than fail
-            log.error("%s: %s", leg.id, exc)
-            await leg.play("nobody-available", interruptible=False)
-            await leg.hangup()
-            return
-        await router.connect_extension(leg, router.operator or "", announce=None)
-
-    for name, app in (("menu", attendant.menu), ("directory", directory), ("voicemail", Deposit(voicemail)),
-                      ("vm_login", Retrieve(voicemail)), ("schedule_mode", ScheduleCode(schedule, guard)),
-                      ("extension", extension_app), ("operator", operator_app),
-                      ("ring_group", RingGroups(config, router))):
-        engine.register_app(name, app)
-    vm_code = str((config.get("voicemail") or {}).get("access_code") or "*98")
-    engine.register_feature(vm_code, "vm_login")
-    engine.register_feature(schedule.rules.feature_code or "*28", "schedule_mode")
-    log.info("attendant installed: %d menus, %d mailboxes, schedule %s", len(attendant.menus),
-             len(voicemail.boxes), schedule.state())
-    services = Services(voicemail, schedule, attendant, directory, router, index, mailer, clock=engine.clock)
-    def on_event(event: Any) -> None:
-        if event.kind == "night":
-            schedule.follow_night(bool(event.data.get("active")))
-        elif event.kind == "voicemail":           # a message changed through the control API (web inbox)
-            box = voicemail.mailbox(event.data.get("mailbox"))
-            if box is not None:
-                voicemail.update_mwi(box)
-
-    services.unsubscribe = engine.bus.subscribe(on_event, kinds=["night", "voicemail"])
+    services = Services(engine, data, MessageIndex(store), speak_names)
+    services.build(as_mapping(engine.config))
+    services.unsubscribe = engine.bus.subscribe(services.on_event, kinds=["night", "voicemail", "config_applied"])
     return services
 
 

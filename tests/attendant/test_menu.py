@@ -258,3 +258,23 @@ def test_memoryhunt_starts_with_who_answered_last(office_at):
     office.press("7", port="fxo2")
     office.run(3)
     assert office.ringing() == ["201", "202", "202"]
+
+
+def test_a_configuration_applied_while_running_takes_effect_on_the_next_call(office):
+    """The owner changes option 1 on the web page (config.put → engine.reconfigure): the next caller gets it."""
+    changed = config()
+    changed["menus"]["main"]["options"]["1"] = {"action": "extension", "target": "203"}
+    changed["extensions"][3]["ring_timeout"] = 4
+    office.engine.reconfigure(changed)
+    office.call_in()
+    office.run(1)
+    office.press("1")
+    office.run(3)
+    assert office.ringing() == ["203"]
+    office.run(5)                      # 4 s ring timeout, not the office's 20 s: the mailbox answers
+    rang = [e.t for e in office.events if e.kind == "ringing"]
+    gave_up = [e for e in office.events if e.kind == "dial_result"]
+    assert [e.data["result"] for e in gave_up] == ["no_answer"]
+    assert gave_up[0].t - rang[0] == pytest.approx(4, abs=0.1)
+    assert "vm-person-at-extension" in office.prompts()
+    assert not office.errors()
