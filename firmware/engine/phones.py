@@ -178,8 +178,11 @@ class DeskPhones:
     async def dial_extension(self, caller: Leg, number: str, ring_timeout: float | None = None) -> str:
         """Ring extension ``number`` for ``caller``; see :meth:`firmware.engine.leg.Leg.dial_extension`."""
         engine = self.engine
-        timeout = engine.office.timeout("extension_ring") if ring_timeout is None else float(ring_timeout)
         phone = self.phone_of_extension(number)
+        if ring_timeout is None:   # the extension's own ring_timeout overrides the office's extension_ring
+            own = ((phone.extension or {}).get("ring_timeout") if phone is not None else None)
+            ring_timeout = own if own is not None else engine.office.timeout("extension_ring")
+        timeout = float(ring_timeout)
         result = self._availability(phone) or self._do_not_disturb(str(number))
         if result is not None:
             engine.bus.publish("dial_result", leg=caller.id, extension=str(number), result=result)

@@ -149,6 +149,20 @@ def test_unanswered_extension_rings_out_and_stops_ringing(office):
     assert office.engine.desk.phones["fxs2"].state == "idle"
 
 
+def test_an_extensions_own_ring_timeout_overrides_the_office_one(office):
+    config = office.engine.config
+    doc = {**config, "extensions": [dict(e) for e in config["extensions"]]}
+    next(e for e in doc["extensions"] if e["number"] == "201")["ring_timeout"] = 5
+    office.engine.reconfigure(doc)
+    office.emit("fxs1", "off_hook")
+    office.run(0.5)
+    _dial(office, "fxs1", "201")
+    office.run(4.5)
+    assert not office.kinds("dial_result")           # still ringing after 4.5 s
+    office.run(1)
+    assert office.kinds("dial_result")[-1]["result"] == "no_answer"
+
+
 def test_operator_and_unknown_numbers(office):
     office.emit("fxs2", "off_hook")
     office.run(0.5)
