@@ -171,6 +171,12 @@ class Resampler:
         self._t = next_t - keep_from
         return out
 
+    def flush(self) -> np.ndarray:
+        """The outputs still held back at the end of the input (as if silence followed)."""
+        pending = self._buf.size - self._t                     # input samples not yet turned into output
+        out = self.process(np.zeros(self.half + 1))
+        return out[: max(0, int(np.ceil(pending / self.step)))]
+
 
 # ------------------------------------------------------------------------------------------- decoders
 def _ms(t: float) -> float:
@@ -243,6 +249,10 @@ def decode_stream(f: BinaryIO, what: str, args: argparse.Namespace, emit: Callab
     except DecodeError:
         sink.finish(samples / RATE)                 # report what the audio before the damage held
         raise
+    if resampler is not None and samples:
+        tail = resampler.flush()
+        samples += tail.size
+        sink.feed(tail)
     if samples == 0:
         raise DecodeError("the WAV file holds no audio")
     sink.finish(samples / RATE)
