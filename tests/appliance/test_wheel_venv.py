@@ -49,7 +49,7 @@ def installed(tmp_path_factory) -> Path:
                            "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
     Path(site, "test-system-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    env = dict(os.environ, PYTHON=base, SWITCHBOARD_EXTRAS="", PIP_NO_INDEX="1", PIP_NO_DEPS="1")
+    env = dict(clean_env(), PYTHON=base, SWITCHBOARD_EXTRAS="", PIP_NO_INDEX="1", PIP_NO_DEPS="1")
     proc = subprocess.run([str(IMAGE_BUILD / "install-app.sh"), str(prefix), str(wheel)], env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -57,10 +57,14 @@ def installed(tmp_path_factory) -> Path:
     return prefix
 
 
+def clean_env() -> dict[str, str]:
+    """This environment without PYTHONPATH: the venv must answer from what is installed in it."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def run(prefix: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     return subprocess.run([str(prefix / "bin/switchboard"), *args], capture_output=True, text=True, timeout=120,
-                          env=env, cwd=cwd or prefix)
+                          env=clean_env(), cwd=cwd or prefix)
 
 
 def test_version_runs_from_the_venv(installed):
@@ -68,7 +72,7 @@ def test_version_runs_from_the_venv(installed):
     proc = run(installed, "--version")
     assert proc.returncode == 0 and proc.stdout.strip() == f"switchboard {__version__}"
     where = subprocess.run([str(installed / "bin/python"), "-c", "import firmware; print(firmware.__file__)"],
-                           capture_output=True, text=True, cwd=installed).stdout
+                           capture_output=True, text=True, cwd=installed, env=clean_env()).stdout
     assert where.startswith(str(installed)), "the installed wheel, not the source tree, must answer"
 
 
@@ -76,7 +80,7 @@ def test_prompts_ship_in_the_wheel(installed):
     proc = subprocess.run([str(installed / "bin/python"), "-c",
                            "from firmware.prompts.library import AUDIO_DIR; import sys;"
                            "print(AUDIO_DIR); print(len(list(AUDIO_DIR.glob('*.wav'))))"],
-                          capture_output=True, text=True, cwd=installed)
+                          capture_output=True, text=True, cwd=installed, env=clean_env())
     audio_dir, count = proc.stdout.split()
     assert audio_dir.startswith(str(installed)) and int(count) > 0
 
@@ -102,7 +106,7 @@ def test_every_data_file_of_the_tree_is_in_the_installed_package(installed):
     """Templates, static files, prompts, schemas: a file the tree has and the wheel lacks breaks the box."""
     site = Path(subprocess.run([str(installed / "bin/python"), "-c",
                                 "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True).stdout.strip())
+                               capture_output=True, text=True, env=clean_env()).stdout.strip())
     src = installed.parent.parent / "src"  # the tree the wheel was built from
     missing = []
     for top in ("firmware", "drivers", "webui"):
