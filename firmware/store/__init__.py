@@ -202,6 +202,18 @@ class Store(CallLog, Messages):
                          params + [bounded(limit, 1, 1000)])
         return [{**dict(r), "at": iso(r["at"])} for r in rows]
 
+    def prune(self, *, calls_before: Stamp = None, security_before: Stamp = None) -> dict[str, int]:
+        """Delete finished calls and security events older than the given times (housekeeping); returns counts.
+        Messages keep their call: the link is cleared, not the message."""
+        out = {"calls": 0, "security_events": 0}
+        if calls_before is not None:
+            out["calls"] = self._execute("DELETE FROM calls WHERE ended_at IS NOT NULL AND started_at < ?",
+                                         (to_epoch(calls_before),)).rowcount
+        if security_before is not None:
+            out["security_events"] = self._execute("DELETE FROM security_events WHERE at < ?",
+                                                   (to_epoch(security_before),)).rowcount
+        return out
+
     def count_security(self, kind: str, *, mailbox: str | None = None, since: Stamp = None) -> int:
         """How many ``kind`` events (for ``mailbox``) since a time: the PIN-lockout counter."""
         row = self._one("SELECT COUNT(*) FROM security_events WHERE kind = ? AND (? IS NULL OR mailbox = ?)"

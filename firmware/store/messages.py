@@ -9,7 +9,7 @@ import logging
 import os
 from typing import Any
 
-from firmware.store.rows import Stamp, bounded, check, message_row
+from firmware.store.rows import Stamp, bounded, check, message_row, to_epoch
 from firmware.store.schema import FOLDERS
 
 log = logging.getLogger("firmware.store")
@@ -76,6 +76,12 @@ class Messages:
                              " FROM messages GROUP BY mailbox"):
             out[row[0]] = {"new": int(row[1] or 0), "saved": int(row[2] or 0), "total": int(row[3])}
         return out
+
+    def saved_messages_before(self, before: Stamp) -> list[dict[str, Any]]:
+        """Messages in the saved folder received before a time (``voicemail.delete_saved_after_days``)."""
+        rows = self._all("SELECT * FROM messages WHERE folder = 'saved' AND received_at < ? ORDER BY received_at",
+                         (to_epoch(before),))
+        return [message_row(r) for r in rows]
 
     def missing_message_files(self) -> list[dict[str, Any]]:
         """Indexed messages whose audio file is gone (for a repair on start)."""

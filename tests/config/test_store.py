@@ -300,3 +300,21 @@ def test_a_copy_from_a_newer_switchboard_is_refused(tmp_path: Path, wall: Wall):
         live.restore_from(tmp_path / "newer.db")
     assert check_copy(tmp_path / "live.db") == SCHEMA_VERSION
     live.close()
+
+
+def test_housekeeping(store: Store, wall: Wall, tmp_path: Path):
+    call_id = store.call_started("old", "in", at=T0 - timedelta(days=400))
+    store.call_ended("old", "voicemail", at=T0 - timedelta(days=400))
+    store.call_started("open", "in", at=T0 - timedelta(days=400))         # still open: never pruned
+    store.call_started("new", "in")
+    msg = store.add_message("201", tmp_path / "m.wav", duration_s=3, call_id=call_id,
+                            received_at=T0 - timedelta(days=40))
+    store.mark_message(msg, folder="saved")
+    store.log_security("pin_failed", mailbox="201", at=T0 - timedelta(days=100))
+    store.log_security("pin_failed", mailbox="201")
+    assert store.prune(calls_before=T0 - timedelta(days=365), security_before=T0 - timedelta(days=90)) == {
+        "calls": 1, "security_events": 1}
+    assert sorted(c["ref"] for c in store.query_calls()[0]) == ["new", "open"]
+    assert store.message(msg)["call_id"] is None                          # the message stays
+    assert [m["id"] for m in store.saved_messages_before(T0 - timedelta(days=30))] == [msg]
+    assert store.saved_messages_before(T0 - timedelta(days=60)) == []
