@@ -145,6 +145,14 @@ class Services:
             except Exception:  # the running attendant stays as it was; the error is in the log
                 log.exception("the attendant could not apply the new configuration")
 
+    def snapshot_extra(self) -> dict[str, Any]:
+        """What the control API's ``snapshot`` adds from here: the schedule and every mailbox's counts."""
+        mwi = {}
+        for number, box in self.voicemail.boxes.items():
+            counts = self.voicemail.counts(box)
+            mwi[number] = {"new": counts["new"], "saved": counts["saved"]}
+        return {"schedule": self.schedule.status(), "mwi": mwi}
+
     def start(self) -> None:
         """Publish the schedule state and every message lamp; purge old saved messages now and daily."""
         self._started = True

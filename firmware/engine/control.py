@@ -21,6 +21,7 @@ What it is not: the socket server (``firmware/control``) or the store/config com
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import itertools
 import wave
@@ -40,6 +41,19 @@ _NAME = {"type": ["string", "null"], "maxLength": 15}
 
 def _schema(required: list[str], **props: Any) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
+
+
+def _state_conflicts(fn: Any) -> Any:
+    """A simulated person asked to do what their call does not allow (keys while it rings) → ``conflict``."""
+    from drivers.sim.party import SimStateError
+
+    @functools.wraps(fn)
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SimStateError as exc:
+            raise ControlError(str(exc), code="conflict") from None
+    return handler
 
 
 def _not_found(what: str) -> ControlError:
@@ -94,7 +108,11 @@ class EngineCommands:
                          for line in snap["lines"]]
         snap["phones"] = [{**p, "call": self._call_of_leg(p["leg"])} for p in snap["phones"]]
         snap["calls"] = [self.call_view(call) for call in e.calls.values()]
-        snap["extensions"] = self._extensions()
+        for service in getattr(self.box, "services", ()):   # e.g. the attendant adds schedule and mwi
+            extra = getattr(service, "snapshot_extra", None)
+            if extra is not None:
+                snap.update(extra())
+        snap["extensions"] = self._extensions(snap.get("mwi") or {})
         snap["leds"] = self.box.panel.snapshot()
         snap["faults"] = [{"port": p.name, "message": p.fault} for p in e.ports.values() if p.fault]
         if self.sim is not None:
@@ -130,7 +148,7 @@ class EngineCommands:
             return "voicemail"
         return "attendant" if legs and legs[0].direction == "in" else "dialling"
 
-    def _extensions(self) -> list[dict[str, Any]]:
+    def _extensions(self, mwi: dict[str, Any]) -> list[dict[str, Any]]:
         e = self.engine
         presence = {}
         store_presence = getattr(e.store, "presence", None)
@@ -144,8 +162,10 @@ class EngineCommands:
             phone = e.desk.phones.get(ext.get("phone") or "")
             out.append({"number": number, "name": ext.get("name"), "phone": ext.get("phone"),
                         "mailbox": ext.get("mailbox"), "on_call": bool(phone and phone.state != "idle"),
+                        "dnd": bool(ext.get("dnd")),
                         "presence": presence.get(number, {"state": "available", "note": None, "until": None}),
-                        "message_waiting": e.message_waiting(ext.get("mailbox"))})
+                        "message_waiting": e.message_waiting(ext.get("mailbox")),
+                        "mwi": mwi.get(str(ext.get("mailbox")), {"new": 0, "saved": 0})})
         return out
 
     # -- call control -------------------------------------------------------------------------------
@@ -263,7 +283,9 @@ class SimWorld:
     def register(self, registry: Any) -> None:
         who = {"call": _STR, "caller": _STR}
         phone = {"phone": _STR, "port": _PORT}
-        add = registry.register
+
+        def add(name: str, fn: Any, schema: dict[str, Any]) -> None:
+            registry.register(name, _state_conflicts(fn), schema=schema)
         add("sim.call_in", self.call_in, schema=_schema([], line=_STR, port=_PORT, number=_NUMBER,
                                                         caller_id=_NUMBER, name=_NAME))
         add("sim.press", self.press, schema=_schema(["digits"], digits=_DIGITS, **who))

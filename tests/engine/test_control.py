@@ -112,3 +112,25 @@ def test_park_from_the_console_and_pick_up_from_a_desk(box):
     run(clock, 2)
     snap = call(clock, reg, "snapshot")
     assert snap["parking"] == [] and snap["calls"][0]["state"] == "connected"
+
+
+def test_snapshot_carries_the_schedule_and_each_mailbox_count(box):
+    """The documented snapshot: schedule state and message counts per mailbox and per extension."""
+    box, reg, clock = box
+    snap = call(clock, reg, "snapshot")
+    assert snap["schedule"]["state"] in ("day", "lunch", "night", "holiday", "override")
+    assert snap["mwi"]["201"] == {"new": 0, "saved": 0}
+    caller = call(clock, reg, "sim.call_in", line="line1", number="5551234", name="BOB")["call"]
+    with pytest.raises(ControlError) as info:         # keys before the box has answered
+        call(clock, reg, "sim.press", call=caller, digits="1")
+    assert info.value.code == "conflict"
+    run(clock, 8)
+    call(clock, reg, "sim.press", call=caller, digits="201")   # dial-by-extension; nobody answers → mailbox
+    run(clock, 40)
+    call(clock, reg, "sim.speak", call=caller, seconds=4)
+    run(clock, 6)
+    call(clock, reg, "sim.hang_up", call=caller)
+    run(clock, 2)
+    snap = call(clock, reg, "snapshot")
+    assert snap["mwi"]["201"]["new"] == 1
+    assert next(e for e in snap["extensions"] if e["number"] == "201")["mwi"] == {"new": 1, "saved": 0}
