@@ -94,6 +94,10 @@ def talk_off(minutes: float) -> None:
     m_ours = len(digits(music))
     m_theirs = len(spandsp_ref.spandsp_digits(music)) if have_sp else "n/a"
     print(f"music-like tones: {minutes:.0f} min, false digits ours {m_ours}, spandsp {m_theirs}")
+    chords = ulaw_roundtrip(corpus.chord_corpus(minutes * 60))
+    c_theirs = len(spandsp_ref.spandsp_digits(chords)) if have_sp else "n/a"
+    print(f"hold-music organ chords (equal-tempered; some sit inside the DTMF accept band): {minutes:.0f} min, "
+          f"digits ours {len(digits(chords))}, spandsp {c_theirs}")
     hours = total_s / 3600
     print(f"false digits per hour of speech: ours {ours_total / hours:.2f}, "
           f"spandsp {theirs_total / hours:.2f}" if have_sp else f"ours {ours_total / hours:.2f}")

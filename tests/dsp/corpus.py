@@ -100,3 +100,25 @@ def _off_dtmf(rng: np.random.Generator, group: tuple[float, ...]) -> float:
         f = rng.uniform(group[0] * 0.9, group[-1] * 1.1)
         if all(abs(f - g) / g >= 0.04 for g in group):
             return f
+
+
+def chord_corpus(seconds: float, seed: int = 4) -> np.ndarray:
+    """Hold-music-like organ chords: two equal-tempered notes (one from E5-B5, one from D6-A6, pure sines
+    with a weak 2nd harmonic), 80-400 ms each with 10 ms ramps, at -20..-5 dBm0; int16. Some chords sit
+    inside the DTMF accept band (F5 + F#6 is a '3' by any standard); the rest probe each detector's
+    frequency discipline (G#5 = 852 Hz - 2.5 %)."""
+    rng = np.random.default_rng(seed)
+    note = lambda k: 440.0 * 2 ** (k / 12)          # noqa: E731  (k semitones from A4)
+    parts: list[np.ndarray] = []
+    n = 0
+    while n < seconds * 8000:
+        dur = int(rng.integers(640, 3200))
+        t = np.arange(dur) / 8000
+        amp = DBM0_RMS * np.sqrt(2) * 10 ** (rng.uniform(-20, -5) / 20)
+        lo, hi = note(int(rng.integers(7, 15))), note(int(rng.integers(17, 25)))
+        x = amp * (np.sin(2 * np.pi * lo * t) + np.sin(2 * np.pi * hi * t)
+                   + 0.05 * np.sin(4 * np.pi * lo * t) + 0.05 * np.sin(4 * np.pi * hi * t))
+        env = np.minimum(1, np.minimum(np.arange(dur), np.arange(dur)[::-1]) / 80)
+        parts += [x * env, np.zeros(int(rng.integers(0, 800)))]
+        n += dur
+    return to_int16(np.concatenate(parts))

@@ -116,6 +116,13 @@ def test_high_pitched_voices_that_once_made_digits_make_none():
         assert digits(x) == "", voice
 
 
+@pytest.mark.slow
+@needs_spandsp
+def test_hold_music_chords_make_fewer_digits_than_with_spandsp():
+    chords = ulaw_roundtrip(corpus.chord_corpus(120))
+    assert len(digits(chords)) < len(spandsp_ref.spandsp_digits(chords))
+
+
 @needs_spandsp
 def test_ulaw_noise_at_7_db_snr_we_miss_nothing():
     rng = np.random.default_rng(8)
