@@ -32,6 +32,7 @@ from typing import Literal
 import numpy as np
 
 from drivers.dsp.levels import DBM0_PEAK, RATE
+from drivers.dsp.talkoff import harmonic_pair
 from drivers.dsp.tones import DTMF_COLS, DTMF_KEYS, DTMF_ROWS
 
 __all__ = ["DtmfEvent", "DtmfParams", "DtmfDetector", "decode_digits"]
@@ -45,8 +46,6 @@ _FREQS = DTMF_ROWS + DTMF_COLS + (0.0,) + _GUARD_FREQS
 _DC = 8
 _WIN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(SEG) / SEG)  # periodic Hann: halves overlap-add to 1
 _HALF_SUM = float(_WIN.sum()) / 2.0  # |partial| of a sine of amplitude a is a * _HALF_SUM
-_MIN_F0 = 150.0                      # lowest fundamental the harmonic (talk-off) guard considers
-_FFT = 1024
 
 
 @dataclass(frozen=True)
@@ -346,7 +345,7 @@ class DtmfDetector:
                 return None
         elif tonal < p.min_tone_fraction * max(rest, tonal):
             return None
-        if _harmonic(raw, f_r, f_c, p.harmonic_guard_db, 500.0 if guard >= tonal else 0.0):
+        if harmonic_pair(raw, f_r, f_c, p.harmonic_guard_db, 500.0 if guard >= tonal else 0.0):
             return None                    # two harmonics of one voice, not two oscillators
         mag_r, mag_c = hop_mags.max(axis=0)
         return DTMF_KEYS[r][c - 4], r, c, float(mag_r), float(mag_c)
@@ -361,35 +360,6 @@ class DtmfDetector:
         z = np.exp(-1j * np.outer(self._ramp, adv))
         amps = np.abs((pair * z).sum(axis=0))
         return float(amps[0]), float(amps[1]), float(df[0]), float(df[1])
-
-
-def _harmonic(raw: np.ndarray, f_r: float, f_c: float, guard_db: float, skip_below: float = 0.0) -> bool:
-    """True when the two tones look like harmonics k_r, k_c of one fundamental (a voice or an instrument):
-    for every small-integer ratio k_c/k_r that fits f_c/f_r, the other harmonics of f_r/k_r between
-    and around them are looked at; any within ``guard_db`` of the weaker tone gives the voice away.
-    A DTMF pair has no energy at those frequencies, only noise. Fundamentals below 150 Hz are not
-    considered: their harmonics are so close together that any third tone would sit on one."""
-    candidates: list[np.ndarray] = []
-    for k_r in range(2, int(f_r // _MIN_F0) + 1):
-        f0 = f_r / k_r
-        k_c = int(round(f_c / f0))
-        if abs(f_c - k_c * f0) > 0.004 * f_c or k_c <= k_r:
-            continue
-        f0 = (f_r + f_c) / (k_r + k_c)
-        others = np.array([m * f0 for m in range(1, k_c + 2) if m not in (k_r, k_c) and skip_below < m * f0 < 3800.0
-                           and abs(m * f0 - f_r) > 60.0 and abs(m * f0 - f_c) > 60.0])
-        if others.size:
-            candidates.append(others)
-    if not candidates:
-        return False
-    spec = np.abs(np.fft.rfft(raw * np.hanning(raw.size), _FFT)) ** 2     # 7.8 Hz bins: within 0.1 dB
-
-    def power(freqs: np.ndarray | list[float]) -> np.ndarray:
-        return spec[np.rint(np.asarray(freqs) * _FFT / RATE).astype(np.int64)]
-
-    p_r, p_c = power([f_r, f_c])
-    floor = min(p_r, p_c) * 10.0 ** (-guard_db / 10.0)
-    return any(float(power(others).max()) >= floor for others in candidates)
 
 
 def dbm0_amp(level: float) -> float:
