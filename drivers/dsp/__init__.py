@@ -5,5 +5,6 @@ What it is: streaming detectors and generators with no I/O, no threads and no cl
 samples fed. What it is not: a driver; ports own the audio and decide what events mean.
 Modules: :mod:`~drivers.dsp.levels`, :mod:`~drivers.dsp.tones`, :mod:`~drivers.dsp.dtmf`,
 :mod:`~drivers.dsp.progress`, :mod:`~drivers.dsp.callerid` (with :mod:`~drivers.dsp.fsk`),
-:mod:`~drivers.dsp.alert` (DT-AS / CAS), :mod:`~drivers.dsp.talkoff`, :mod:`~drivers.dsp.rfc4733`. Design and measurements: docs/dsp.md.
+:mod:`~drivers.dsp.alert` (DT-AS / CAS), :mod:`~drivers.dsp.talkoff`, :mod:`~drivers.dsp.rfc4733`.
+Design and measurements: docs/dsp.md.
 """
