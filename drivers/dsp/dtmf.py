@@ -202,8 +202,9 @@ class DtmfDetector:
             j = k0 + i
             self._run = self._run + 1 if flags[i] else 0
             track = self._track
-            steady = track is not None and track.active and track.rho(np.abs(allq[j])) >= 0.5
-            # while a reported digit holds steady there is nothing new to classify
+            steady = track is not None and (track.active or track.windows >= 2) \
+                and track.rho(np.abs(allq[j])) >= 0.5
+            # while a confirmed digit holds steady there is nothing new to classify
             found = self._classify(allq[j - m + 1:j + 1], alle, j, ext[i * HOP:i * HOP + span]) \
                 if self._run >= m and not steady else None
             if found is not None or self._track is not None:
