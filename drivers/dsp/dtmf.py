@@ -194,6 +194,10 @@ class DtmfDetector:
             self._run = 0
             self._hop += nhops
             return events
+        if self._holding(q, flags, events):
+            self._hq = np.concatenate((self._hq, q))[-k0:]
+            self._he = np.concatenate((self._he, e))[-k0:]
+            return events
         allq = np.concatenate((self._hq, q))
         alle = np.concatenate((self._he, e))
         ext = np.concatenate((pre, data))               # raw samples: window of hop i is ext[i*HOP:][:span]
@@ -244,6 +248,27 @@ class DtmfDetector:
         rest = _HALF_SUM * e - pw[:, _DC:] @ self._guard_w       # DC and every dial-tone channel removed
         flags = (best.min(axis=1) > self._hop_floor) & (best.sum(axis=1) >= 0.5 * rest)
         return q, e, flags
+
+    def _holding(self, q: np.ndarray, flags: np.ndarray, events: list[DtmfEvent]) -> bool:
+        """Fast path: a confirmed digit covers every new hop, so only its duration grows. False (nothing
+        done) when any hop needs the full per-hop treatment."""
+        track = self._track
+        if track is None or not (track.active or track.windows >= 2):
+            return False
+        mags = np.abs(q[:, (track.row, track.col)])
+        rhos = np.minimum(mags[:, 0] / track.ref_r, mags[:, 1] / track.ref_c)
+        if rhos.min() < 0.5:
+            return False
+        n = rhos.size
+        track.on_sum += float(np.minimum(rhos, 1.0).sum()) + track.tail_sum
+        track.tail_sum, track.gap_hops = 0.0, 0
+        track.last_on_hop, track.last_on_rho = self._hop + n - 1, min(1.0, float(rhos[-1]))
+        self._run = self._run + n if flags.all() else n - 1 - int(np.flatnonzero(~flags)[-1])
+        self._hop += n
+        if not track.active and track.on_sum * HOP * 1000.0 / self.rate >= self.params.min_on_ms:
+            track.active = True
+            events.append(DtmfEvent("start", track.digit, round(max(0.0, track.start_t), 5)))
+        return True
 
     def _centre(self, hop: int) -> float:
         """Seconds from the first sample to the centre of hop ``hop``'s segment."""
