@@ -53,8 +53,12 @@ class Daemon:
     """The running box; see the module docstring."""
 
     def __init__(self, config: Any, config_path: Path | None, data_dir: Path, sim: bool, web: bool,
-                 web_port: int | None = None, out: TextIO | None = None) -> None:
+                 web_port: int | None = None, out: TextIO | None = None,
+                 load_errors: list[tuple[str, str]] | None = None) -> None:
         self.config = config
+        self.load_errors = list(load_errors or [])
+        """Why the office's own document was refused at boot (the box runs on the last good one);
+        ``config.get`` reports them until a good document is saved."""
         self.config_path = config_path
         self.data_dir = data_dir
         self.sim = sim
@@ -178,13 +182,19 @@ class Daemon:
             if isinstance(service, Services):
                 register_control(self.server.registry, service)
 
-    def _register_store_commands(self) -> None:
+    def _config_service(self) -> Any:
+        """The control API's view of the running configuration, with the problems found at boot."""
         from firmware.config import Config
-        from firmware.control.handlers import ConfigService, register_store_commands
-        assert self.box is not None
+        from firmware.control.handlers import ConfigService
+        assert self.box is not None and self.server is not None
         config = self.config if isinstance(self.config, Config) else Config(self.config)
-        service = ConfigService(config, self.config_path, publish=self.server.publish,
-                                on_change=self.box.engine.reconfigure)
+        return ConfigService(config, self.config_path, publish=self.server.publish,
+                             on_change=self.box.engine.reconfigure, load_errors=self.load_errors)
+
+    def _register_store_commands(self) -> None:
+        from firmware.control.handlers import register_store_commands
+        assert self.box is not None
+        service = self._config_service()
         register_store_commands(self.server.registry, store=self.box.store, config_service=service,
                                 publish=self.server.publish)
 
@@ -391,7 +401,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"  {field}: {reason}", file=sys.stderr)
         return 2
     daemon = Daemon(config, path, data_dir, sim=bool(args.sim), web=not getattr(args, "no_web", False),
-                    web_port=getattr(args, "web_port", None))
+                    web_port=getattr(args, "web_port", None), load_errors=problems)
     service.attach(daemon, problems)
     try:
         return asyncio.run(daemon.run())

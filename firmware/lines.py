@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.errors import PortError
 from drivers.port import Port, PortEvent
+from firmware.engine import calllog
 from firmware.engine.leg import Leg
 
 if TYPE_CHECKING:
@@ -156,17 +157,12 @@ class LineHunter:
         self._reset(line, "idle")
 
     def _log_missed(self, line: Line) -> None:
-        log_call = getattr(self.engine.store, "log_call", None)
-        if log_call is None:
-            return
         cid = line.caller_id or {}
-        try:
-            log_call({"call": self.engine.new_id("missed"), "started": self.engine.clock.wall().timestamp(),
-                      "seconds": 0, "direction": "in", "port": line.port.name, "line": line.id,
-                      "caller_number": cid.get("number"), "caller_name": cid.get("name"),
-                      "disposition": "missed", "legs": []})
-        except Exception:
-            log.exception("writing the missed call of %s failed", line.id)
+        calllog.missed(self.engine.store, {
+            "call": self.engine.new_id("missed"), "started": self.engine.clock.wall().timestamp(),
+            "seconds": 0, "direction": "in", "port": line.port.name, "line": line.id,
+            "caller_number": cid.get("number"), "caller_name": cid.get("name"),
+            "disposition": "missed", "legs": []})
 
     def _on_disconnect(self, line: Line, event: PortEvent) -> None:
         if line.leg is not None:

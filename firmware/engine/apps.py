@@ -37,6 +37,8 @@ class Call:
         """Set by an application that knows better (``voicemail``); else answered/abandoned by leg count."""
         self.dialled: str | None = None
         """The digits an extension dialled on a line (outgoing calls)."""
+        self.answered: float | None = None
+        """Wall time (UNIX s) a person or a mailbox answered (see :meth:`Engine.call_answered`)."""
 
     def snapshot(self) -> dict[str, Any]:
         return {"id": self.id, "since": round(self.started, 3), "legs": [leg.id for leg in self.legs]}
@@ -108,6 +110,8 @@ class AppRunner:
         name, _, arg = destination.partition(":")
         fn = self.apps.get(name)
         if fn is not None:
+            if name == "voicemail":   # a mailbox answers: its greeting starts now
+                self.call_answered(leg.call)
             await _call_app(fn, leg, arg or None)
             return
         builtin = {"extension": self._builtin_extension, "operator": self._builtin_operator,

@@ -1,60 +1,99 @@
-"""Writing calls to the call log: a row opens when a call starts and is completed when its last leg hangs up.
+"""Writing calls to the call log: a row opens when a call starts, is marked when someone answers, and is
+completed when the call's last leg hangs up.
 
-What it is: three functions over the data store (``firmware.store.Store``: ``call_started``, ``call_update``,
-``log_call``). A store without them (tests, a box without a data partition) is simply not written to, and a
-store that fails is logged — the call itself never fails because of the log.
+What it is: four functions over the data store (``firmware.store.Store``: ``call_started``, ``call_update``,
+``call_answered``, ``log_call``). When the store has a writer thread (``store.later``, see
+``firmware/store/deferred.py``) every write goes through it, so a slow disk commit never holds up the engine's
+loop and its 20 ms media tick; the writes of one call keep their order (row opened, updated, answered,
+completed) because they share the writer's queue. :func:`flush` waits until every write handed over so far is
+done (tests and tools that read the log right after a call). A store without these methods (tests, a box
+without a data partition) is simply not written to, and a store that fails is logged — the call itself never
+fails because of the log.
+
+"Answered" follows the call log's contract (docs/control-api.md, ``calllog.query``): a person picked up (an
+extension's phone, or the line after an outgoing number was dialled — an analogue line gives no answer
+signal, so talk time counts from the end of dialling), or a mailbox took the call. The attendant's menu is
+not an answer.
 
 What it is not: the store, or the control API's ``calllog.query``.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from firmware.engine.apps import Call
 
 log = logging.getLogger(__name__)
 
 
-def started(store: Any, call: Call, direction: str, line: str | None, caller_id: dict[str, Any] | None,
-            extension: str | None) -> None:
-    """Open the call's row (a crash leaves it open; the store closes such rows at the next start)."""
-    fn = getattr(store, "call_started", None)
+def writer(store: Any, name: str) -> Callable[..., Any] | None:
+    """``store.<name>``, through the store's writer thread when it has one; None when the store has no such
+    method."""
+    if store is None or not callable(getattr(store, name, None)):
+        return None
+    later = getattr(store, "later", None)
+    if later is not None:
+        fn = getattr(later, name, None)
+        if callable(fn):
+            return fn
+    return getattr(store, name)
+
+
+def _write(store: Any, name: str, ref: str, *args: Any, **kwargs: Any) -> None:
+    fn = writer(store, name)
     if fn is None:
         return
     try:
-        fn(call.id, direction, line=line, extension=extension, caller_number=(caller_id or {}).get("number"),
-           caller_name=(caller_id or {}).get("name"))
+        fn(*args, **kwargs)
     except Exception:
-        log.exception("writing the call log failed for %s", call.id)
+        log.exception("writing the call log (%s) failed for %s", name, ref)
+
+
+def started(store: Any, call: Call, direction: str, line: str | None, caller_id: dict[str, Any] | None,
+            extension: str | None, at_wall: float) -> None:
+    """Open the call's row (a crash leaves it open; the store closes such rows at the next start). Times are
+    taken here, never by the writer thread (which runs a little later)."""
+    cid = caller_id or {}
+    _write(store, "call_started", call.id, call.id, direction, line=line, extension=extension,
+           caller_number=cid.get("number"), caller_name=cid.get("name"), at=at_wall)
 
 
 def update(store: Any, call: Call, **fields: Any) -> None:
     """Change fields of the call's open row (``dialled``, ``extension``, ``line``…)."""
-    fn = getattr(store, "call_update", None)
-    if fn is None:
-        return
-    try:
-        fn(call.id, **fields)
-    except Exception:
-        log.exception("updating the call log failed for %s", call.id)
+    _write(store, "call_update", call.id, call.id, **fields)
+
+
+def answered(store: Any, call: Call, at_wall: float, extension: str | None = None) -> None:
+    """Record when the call was answered (the first answer counts; talk time runs from it)."""
+    _write(store, "call_answered", call.id, call.id, extension=extension, at=at_wall)
 
 
 def ended(store: Any, call: Call, seconds: float, now_wall: float) -> None:
-    """Complete the row: legs, disposition (the call's own, else answered when more than one leg took part)."""
-    fn = getattr(store, "log_call", None)
-    if fn is None or not call.legs:
+    """Complete the row: legs, answer time, disposition (the call's own, else answered when more than one
+    leg took part)."""
+    if not call.legs:
         return
     first = call.legs[0]
     cid = first.caller_id or {}
     record = {"call": call.id, "started": now_wall - seconds, "seconds": seconds,
               "direction": first.direction, "port": first.port.name,
               "line": next((leg.vars["line"] for leg in call.legs if "line" in leg.vars), None),
+              "answered": call.answered,
               "disposition": call.disposition or ("answered" if len(call.legs) > 1 else "abandoned"),
               "dialled": call.dialled, "caller_number": cid.get("number"), "caller_name": cid.get("name"),
               "legs": [{"port": leg.port.name, "direction": leg.direction, "extension": leg.extension,
                         "end": leg.hangup_reason} for leg in call.legs]}
-    try:
-        fn(record)
-    except Exception:
-        log.exception("writing the call log failed for %s", call.id)
+    _write(store, "log_call", call.id, record)
+
+
+def missed(store: Any, record: dict[str, Any]) -> None:
+    """A call that rang and was never answered (no call of the engine's behind it)."""
+    _write(store, "log_call", str(record.get("call")), record)
+
+
+def flush(store: Any, timeout: float = 5.0) -> bool:
+    """Wait until every call-log write handed to the store's writer thread is done; False on timeout."""
+    later = getattr(store, "later", None)
+    fn = getattr(later, "flush", None) if later is not None else None
+    return bool(fn(timeout)) if callable(fn) else True

@@ -197,14 +197,27 @@ class Engine(AppRunner):
     def _store_call_started(self, call: Call, port: Port, direction: str, caller_id: dict[str, Any] | None,
                             extension: str | None) -> None:
         line = self.lines.line_of_port(port.name)
-        calllog.started(self.store, call, direction, line.id if line else None, caller_id, extension)
+        calllog.started(self.store, call, direction, line.id if line else None, caller_id, extension,
+                        self.clock.wall().timestamp())
 
     def update_call_log(self, call: Call, **fields: Any) -> None:
         """Change fields of a call's open call-log row (``dialled``, ``extension``, ``line``…)."""
         calllog.update(self.store, call, **fields)
 
+    def call_answered(self, call: Call | None, extension: str | None = None) -> None:
+        """A person (or a mailbox) answered ``call``: the first answer is kept and written to the call log
+        (talk time runs from it); ``extension`` is who answered."""
+        if call is None or call.answered is not None:
+            return
+        call.answered = self.clock.wall().timestamp()
+        calllog.answered(self.store, call, call.answered, extension)
+
     def _log_call(self, call: Call, seconds: float) -> None:
         calllog.ended(self.store, call, seconds, self.clock.wall().timestamp())
+
+    def flush_call_log(self, timeout: float = 5.0) -> bool:
+        """Wait until the call-log writes handed to the store's writer thread are on disk (tests, tools)."""
+        return calllog.flush(self.store, timeout)
 
     # -- bridging -----------------------------------------------------------------------------------
     def is_trunk(self, leg: Leg) -> bool:

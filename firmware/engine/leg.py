@@ -310,6 +310,7 @@ class Leg:
         self.recording = rec
         if self.call is not None and self.call.disposition is None and self.bridge is None:
             self.call.disposition = "voicemail"
+            self.engine.call_answered(self.call)   # a mailbox took the call (kept if already answered)
         self.engine.bus.publish("record_start", leg=self.id)
         try:
             while not done.done():

@@ -201,6 +201,7 @@ class DeskPhones:
             raise LegHungUp(caller)
         engine.bus.publish("dial_result", leg=caller.id, extension=str(number), result="answered")
         engine.bridge(caller, callee)
+        engine.call_answered(caller.call, phone.number)
         await engine.wait_any_gone(caller, callee)
         if callee.up:
             engine.hangup_leg(callee, "far_end_hung_up")

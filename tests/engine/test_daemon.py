@@ -88,3 +88,32 @@ def test_a_sound_device_given_by_index_is_refused_with_its_path(vclock):
     config["board"].setdefault("ports", {})["fxs1"] = {"audio_device": 3}
     with pytest.raises(ConfigError, match="board.ports.fxs1"):
         real_ports(vclock, config)
+
+
+def test_config_get_reports_why_the_office_document_was_refused_at_boot(tmp_path: Path, monkeypatch):
+    """``switchboard run`` on a refused document starts on the last good one; ``config.get`` says why."""
+    from types import SimpleNamespace
+
+    from firmware import daemon as daemon_module
+    from firmware import service
+    from firmware.config import load
+
+    problems = [("lines[0].port", "a line port such as fxo1 or modem1")]
+    built = []
+
+    def boot_config(args, data_dir, loader):
+        return load(None), None, problems
+
+    async def run(self):
+        built.append(self)
+        return 0
+    monkeypatch.setattr(service, "boot_config", boot_config)
+    monkeypatch.setattr(service, "attach", lambda d, p=None, **kw: None)
+    monkeypatch.setattr(daemon_module.Daemon, "run", run)
+    args = SimpleNamespace(config=None, sim=True, data=str(tmp_path), no_web=True, web_port=None)
+    assert daemon_module.main(args) == 0
+    [d] = built
+    d.box = SimpleNamespace(engine=SimpleNamespace(reconfigure=lambda c: []))
+    d.server = SimpleNamespace(publish=lambda *a, **k: None)
+    got = d._config_service().get()
+    assert got["load_errors"] == [{"path": "lines[0].port", "reason": "a line port such as fxo1 or modem1"}]

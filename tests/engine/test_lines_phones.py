@@ -323,6 +323,7 @@ def test_outgoing_call_is_logged_with_the_number_dialled(vclock, tmp_path):
     o.run(5)
     o.emit("fxs1", "on_hook")
     o.run(0.1)
+    assert o.engine.flush_call_log()
     rows, _ = store.query_calls()
     assert rows[0]["dialled"] == "5551234" and rows[0]["line"] == "line2" and rows[0]["extension"] == "200"
     o.stop()
@@ -337,9 +338,11 @@ def test_calls_are_written_to_the_store(vclock, tmp_path):
     o.start()
     o.emit("fxs1", "off_hook")
     o.run(1)
+    assert o.engine.flush_call_log()
     assert len(store.open_calls()) == 1
     o.emit("fxs1", "on_hook")
     o.run(0.1)
+    assert o.engine.flush_call_log()
     assert store.open_calls() == []
     rows, total = store.query_calls()
     assert rows[0]["direction"] == "internal" and rows[0]["disposition"] == "abandoned"
@@ -356,6 +359,7 @@ def test_missed_call_is_logged(vclock, tmp_path):
     o.emit("fxo2", "ring", count=1)
     o.emit("fxo2", "ring_end", count=1)
     o.emit("fxo2", "ring_abandoned")
+    assert o.engine.flush_call_log()
     rows, total = store.query_calls()
     assert total == 1 and rows[0]["disposition"] == "missed" and rows[0]["line"] == "line2"
     o.stop()

@@ -102,6 +102,9 @@ def test_caller_hangs_up_while_recording_keeps_the_message(simulate, tmp_path):
     rows, total = store.query_calls()
     store.close()
     assert total == 1 and rows[0]["disposition"] == "voicemail" and rows[0]["caller_number"] == "5551234"
+    # the mailbox answered (its greeting started after the extension's ring timeout); talk time runs from it
+    assert rows[0]["answered_at"] is not None and rows[0]["started_at"] < rows[0]["answered_at"]
+    assert 4.0 < rows[0]["talk_s"] < rows[0]["duration_s"]
     wavs = list((tmp_path / "data").rglob("*.wav"))
     assert any("203" in str(p) for p in wavs)
     assert not list((tmp_path / "data").rglob("*.part"))
