@@ -78,3 +78,25 @@ def spandsp_adsi(samples: np.ndarray, standard: str = "bell202") -> list[bytes]:
         lib.adsi_rx(state, _ptr(chunk), chunk.size)
     lib.adsi_rx_free(state)
     return got
+
+
+def g726_roundtrip(samples: np.ndarray, bit_rate: int = 32000) -> np.ndarray:
+    """int16 audio after a G.726 encode/decode at ``bit_rate`` (40000, 32000, 24000 or 16000)."""
+    lib = _lib()
+    assert lib is not None, "libspandsp not available"
+    lib.g726_init.restype = ctypes.c_void_p
+    lib.g726_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.g726_encode.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(ctypes.c_int16),
+                                ctypes.c_int]
+    lib.g726_decode.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int16), ctypes.POINTER(ctypes.c_uint8),
+                                ctypes.c_int]
+    lib.g726_free.argtypes = [ctypes.c_void_p]
+    x = np.ascontiguousarray(np.asarray(samples, dtype=np.int16))
+    enc, dec = lib.g726_init(None, bit_rate, 0, 0), lib.g726_init(None, bit_rate, 0, 0)   # linear, unpacked
+    codes = np.zeros(x.size, np.uint8)
+    out = np.zeros(x.size, np.int16)
+    n = lib.g726_encode(enc, codes.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), _ptr(x), x.size)
+    m = lib.g726_decode(dec, _ptr(out), codes.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), n)
+    lib.g726_free(enc)
+    lib.g726_free(dec)
+    return out[:m]

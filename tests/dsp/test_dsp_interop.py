@@ -124,6 +124,14 @@ def test_hold_music_chords_make_fewer_digits_than_with_spandsp():
 
 
 @needs_spandsp
+@pytest.mark.parametrize("bit_rate", [40000, 32000, 24000])
+def test_digits_survive_g726_adpcm(bit_rate):
+    sent = "0123456789*#ABCD" * 5
+    for level in (-4.0, -25.0):
+        assert digits(spandsp_ref.g726_roundtrip(dtmf(sent, 50, 50, level), bit_rate)) == sent
+
+
+@needs_spandsp
 def test_ulaw_noise_at_7_db_snr_we_miss_nothing():
     rng = np.random.default_rng(8)
     sent = "".join(rng.choice(list("0123456789*#ABCD"), 60))
