@@ -2,9 +2,11 @@
 
 What it is: :func:`check` takes a document that already passed the schema and returns ``(path, reason)`` for
 every reference that points nowhere (an extension's phone, the operator, a menu option's target, a ring-group
-member), every number that two things claim (extensions, ring groups, queues, parking slots, the outside-line
-access code), time zones unknown to zoneinfo, impossible dates and time ranges, and toll-fraud holes (a menu
-option or forward that dials an outside number the security section does not allow).
+member), every number that two things claim (extensions, ring groups, parking slots, the outside-line access
+code), time zones unknown to zoneinfo, impossible dates and time ranges, toll-fraud holes (a menu option that
+dials an outside number the security section does not allow; a forward to an outside number), and what
+Switchboard does not have (a ``queue:NAME`` destination or a menu option with ``action: queue``: call queues
+are not built).
 
 What it is not: a schema check (types and shapes are :mod:`firmware.config.validate`'s) nor a runtime check of
 the hardware (whether ``fxs3`` is wired is the drivers' business).
@@ -18,6 +20,10 @@ from typing import Any, Callable
 Error = tuple[str, str]
 
 _DEST_KINDS_WITH_TARGET = ("menu", "extension", "ring_group", "queue", "mailbox")
+
+NO_QUEUES = "call queues (ACD) are not available in Switchboard; send the call to a ring_group instead"
+NO_OUTSIDE_FORWARD = ("forwarding to an outside number is not available (two phone-company lines are never "
+                      "joined together); forward to an extension")
 
 
 def check(doc: dict[str, Any]) -> list[Error]:
@@ -107,7 +113,6 @@ def _check_extensions(doc: dict[str, Any]) -> list[Error]:
     phones = {p["port"] for p in doc.get("phones", [])}
     errors = _duplicates(exts, lambda x: x["number"], "extensions", "extension number")
     errors += _duplicates(exts, lambda x: x.get("mailbox"), "extensions", "mailbox")
-    allowed_fwd = set(doc.get("security", {}).get("allow_external_forward", []))
     ext_numbers = set(_extensions(doc))
     for i, ext in enumerate(exts):
         phone = ext.get("phone")
@@ -121,9 +126,8 @@ def _check_extensions(doc: dict[str, Any]) -> list[Error]:
                 errors.append((path, "an extension cannot forward to itself"))
             elif target in ext_numbers:
                 continue
-            elif target not in allowed_fwd:
-                errors.append((path, f"{target!r} is not an extension; an outside number must be listed in "
-                                     "security.allow_external_forward"))
+            else:
+                errors.append((path, f"{target!r} is not an extension: {NO_OUTSIDE_FORWARD}"))
     return errors
 
 
@@ -132,10 +136,9 @@ def _check_numbering(doc: dict[str, Any]) -> list[Error]:
     owners: dict[str, str] = {e["number"]: f"extensions[{i}]" for i, e in enumerate(doc.get("extensions", []))}
     errors: list[Error] = []
     claims: list[tuple[str, str]] = []
-    for section in ("ring_groups", "queues"):
-        for i, g in enumerate(doc.get(section, [])):
-            if g.get("number"):
-                claims.append((g["number"], f"{section}[{i}].number"))
+    for i, g in enumerate(doc.get("ring_groups", [])):
+        if g.get("number"):
+            claims.append((g["number"], f"ring_groups[{i}].number"))
     for i, m in enumerate(doc.get("voicemail", {}).get("shared", [])):
         claims.append((m["number"], f"voicemail.shared[{i}].number"))
     for slot in _parking_slots(doc):
@@ -175,6 +178,8 @@ def _check_destination(doc: dict[str, Any], dest: str, path: str) -> list[Error]
 
 def _check_target(doc: dict[str, Any], kind: str, target: str, path: str) -> list[Error]:
     known: set[str]
+    if kind == "queue":
+        return [(path, NO_QUEUES)]
     if kind == "extension":
         known = set(_extensions(doc))
     elif kind == "mailbox":
@@ -207,6 +212,8 @@ def _check_menus(doc: dict[str, Any]) -> list[Error]:
 
 def _check_option(doc: dict[str, Any], opt: dict[str, Any], path: str) -> list[Error]:
     action, target = opt["action"], opt.get("target")
+    if action == "queue":
+        return [(f"{path}.action", NO_QUEUES)]
     needs_target = action in ("extension", "ring_group", "queue", "mailbox", "submenu", "external")
     if needs_target and target is None:
         return [(f"{path}.target", f"action {action!r} needs a target")]
@@ -247,7 +254,7 @@ def _check_routing(doc: dict[str, Any]) -> list[Error]:
 def _check_groups(doc: dict[str, Any]) -> list[Error]:
     exts = set(_extensions(doc))
     errors: list[Error] = []
-    for section in ("ring_groups", "queues"):
+    for section in ("ring_groups",):
         groups = doc.get(section, [])
         errors += _duplicates(groups, lambda g: g["name"], section, "name")
         for i, g in enumerate(groups):
@@ -344,8 +351,7 @@ def _destinations(doc: dict[str, Any]) -> list[str]:
         dests.append(menu.get("on_fail", ""))
         dests += [f"menu:{o['target']}" for o in menu.get("options", {}).values()
                   if o["action"] == "submenu" and o.get("target")]
-    for section, key in (("ring_groups", "on_no_answer"), ("queues", "on_timeout")):
-        dests += [g.get(key, "") for g in doc.get(section, [])]
+    dests += [g.get("on_no_answer", "") for g in doc.get("ring_groups", [])]
     return dests
 
 

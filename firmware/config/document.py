@@ -3,7 +3,7 @@
 What it is: :class:`Config`, a read-only mapping over the effective document (the file plus the schema's
 defaults), with ``document`` (exactly what the file says, for the web page's editor and ``config.get``),
 ``revision`` (a digest of ``document``; a save based on an older revision is refused) and lookups: extension by
-number, line by id or port, phone by port, menu, ring group, queue and mailbox by name or number.
+number, line by id or port, phone by port, menu, ring group and mailbox by name or number.
 
 What it is not: a loader or a validator (see :mod:`firmware.config`). Treat what the lookups return as read-only;
 change the configuration by saving a new document.
@@ -112,9 +112,6 @@ class Config(Mapping[str, Any]):
     def ring_group(self, name: str) -> dict[str, Any] | None:
         return _find(self._data["ring_groups"], "name", name)
 
-    def queue(self, name: str) -> dict[str, Any] | None:
-        return _find(self._data["queues"], "name", name)
-
     def mailbox(self, number: str) -> dict[str, Any] | None:
         """A mailbox by number: ``{"number", "name", "pin", "members", "email", "shared"}`` or None."""
         number = str(number)
@@ -135,11 +132,11 @@ class Config(Mapping[str, Any]):
         return [m for m in (self.mailbox(n) for n in numbers) if m is not None]
 
     def dialable(self, number: str) -> tuple[str, dict[str, Any]] | None:
-        """What an internal number reaches: ("extension"|"ring_group"|"queue", item), or None."""
+        """What an internal number reaches: ("extension"|"ring_group", item), or None."""
         ext = self.extension(number)
         if ext is not None:
             return "extension", ext
-        for kind, section in (("ring_group", "ring_groups"), ("queue", "queues")):
+        for kind, section in (("ring_group", "ring_groups"),):
             item = _find(self._data[section], "number", number)
             if item is not None:
                 return kind, item

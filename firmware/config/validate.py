@@ -102,6 +102,9 @@ def _extra_keys(err: jsonschema.ValidationError) -> list[str]:
 
 
 def _unknown_field(path: list[Any], key: str, sch: dict[str, Any]) -> Error:
+    removed = (sch.get("x-removed") or {}).get(str(key))
+    if removed:                       # a field Switchboard does not have, with the reason (schema ``x-removed``)
+        return format_path(path + [key]), f"not available: {removed}"
     known = list(sch.get("properties", {}))
     close = difflib.get_close_matches(str(key), known, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else f" (known fields: {', '.join(known)})"

@@ -31,7 +31,7 @@ def test_defaults_are_filled_but_the_document_stays_as_written():
     cfg = config.load()
     assert cfg["timeouts"]["transfer_recall"] == 30          # not in the file: schema default
     assert cfg["menus"]["main"]["retries"] == 2
-    assert cfg["queues"] == [] and cfg["parking"]["first_slot"] == "701"
+    assert "queues" not in cfg and cfg["parking"]["first_slot"] == "701"
     assert "transfer_recall" not in cfg.document["timeouts"]
     assert "parking" not in cfg.document
 
@@ -265,15 +265,13 @@ def test_a_second_old_document_gets_its_own_copy(tmp_path: Path, office):
     assert (tmp_path / "office.yaml.v0.1.bak").read_text(encoding="utf-8") == second
 
 
-def test_lookups_for_groups_queues_and_shared_mailboxes(office):
+def test_lookups_for_groups_and_shared_mailboxes(office):
     office["ring_groups"] = [{"name": "sales", "number": "300", "members": ["201", "203"]}]
-    office["queues"] = [{"name": "support", "number": "310", "members": ["202"]}]
     office["voicemail"]["shared"] = [{"number": "299", "name": "Orders", "members": ["200", "201"]}]
     office["board"]["ports"] = {"fxo1": {"kind": "fxo", "pins": {"relay": 5}}}
     cfg = config.Config(office)
     assert cfg.ring_group("sales")["strategy"] == "ringall"            # default filled in
-    assert cfg.queue("support")["max_wait"] == 300
-    assert cfg.dialable("300")[0] == "ring_group" and cfg.dialable("310")[0] == "queue"
+    assert cfg.dialable("300")[0] == "ring_group" and cfg.dialable("310") is None
     assert cfg.mailbox("299") == {"number": "299", "name": "Orders", "pin": None, "members": ["200", "201"],
                                   "email": None, "shared": True}
     assert [m["number"] for m in cfg.mailboxes()] == ["200", "201", "202", "203", "299"]

@@ -127,11 +127,27 @@ def test_outside_number_in_menu_refused_without_rule(office):
     assert config.validate(office) == []
 
 
-def test_forward_to_outside_number_needs_rule(office):
+def test_forward_to_an_outside_number_is_refused_with_the_reason(office):
     office["extensions"][3]["forward"] = {"no_answer": "15551234567"}
-    assert paths(config.validate(office)) == ["extensions[3].forward.no_answer"]
-    office["security"]["allow_external_forward"] = ["15551234567"]
-    assert config.validate(office) == []
+    [(path, reason)] = config.validate(office)
+    assert path == "extensions[3].forward.no_answer" and "two phone-company lines" in reason
+    del office["extensions"][3]["forward"]
+    office["security"]["allow_external_forward"] = ["15551234567"]     # a field Switchboard does not have
+    [(path, reason)] = config.validate(office)
+    assert path == "security.allow_external_forward" and reason.startswith("not available:")
+
+
+def test_queues_are_refused_everywhere_with_the_reason(office):
+    office["queues"] = [{"name": "support", "members": ["202"]}]
+    [(path, reason)] = config.validate(office)
+    assert path == "queues" and "call queues" in reason and "ring_groups" in reason
+    del office["queues"]
+    office["ring_groups"] = [{"name": "support", "members": ["202"]}]
+    office["trunks"]["incoming"]["answer_destination"] = "queue:support"
+    office["menus"]["main"]["options"]["5"] = {"action": "queue", "target": "support"}
+    found = dict(config.validate(office))
+    assert set(found) == {"trunks.incoming.answer_destination", "menus.main.options.5.action"}
+    assert all("call queues" in reason for reason in found.values())
 
 
 def test_digits_only_where_dialled(office):
@@ -152,11 +168,11 @@ def test_answer_destination_and_on_fail_resolve(office):
     assert sorted(paths(config.validate(office))) == ["menus.main.on_fail", "trunks.incoming.answer_destination"]
 
 
-def test_ring_groups_and_queues(office):
-    office["ring_groups"] = [{"name": "sales", "number": "300", "members": ["201", "299"]}]
-    office["queues"] = [{"name": "support", "number": "300", "members": ["202"]}]
+def test_ring_groups(office):
+    office["ring_groups"] = [{"name": "sales", "number": "300", "members": ["201", "299"]},
+                             {"name": "support", "number": "300", "members": ["202"]}]
     errs = config.validate(office)
-    assert sorted(paths(errs)) == ["queues[0].number", "ring_groups[0].members[1]"]
+    assert sorted(paths(errs)) == ["ring_groups[0].members[1]", "ring_groups[1].number"]
 
 
 def test_schedule_checks(office):
@@ -180,7 +196,7 @@ def test_not_a_mapping():
     assert config.validate(["a"]) == [("document", "must be a mapping of sections (office:, board:, lines:, ...)")]
 
 
-@pytest.mark.parametrize("section", ["menus", "schedule", "voicemail", "security", "queues", "ring_groups"])
+@pytest.mark.parametrize("section", ["menus", "schedule", "voicemail", "security", "ring_groups"])
 def test_every_section_is_in_the_schema(section):
     assert section in config.schema()["properties"]
 
