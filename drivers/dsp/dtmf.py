@@ -26,6 +26,8 @@ Design (docs/dsp.md has the measurements):
 """
 from __future__ import annotations
 
+import cmath
+import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -139,11 +141,10 @@ class DtmfDetector:
         full = _WIN[:, None] * np.exp(-1j * np.outer(np.arange(SEG), self._omega))
         self._basis = np.hstack((full[:HOP], full[HOP:]))      # rising half | falling half, per channel
         self._ebasis = np.stack((_WIN[:HOP], _WIN[HOP:]), axis=1)
-        self._tol_hz = np.array([f * self.params.freq_tolerance + self.params.freq_tolerance_hz
-                                 for f in DTMF_ROWS + DTMF_COLS])
+        self._tol_hz = [f * self.params.freq_tolerance + self.params.freq_tolerance_hz
+                        for f in DTMF_ROWS + DTMF_COLS]
         m = self.params.window_hops
         self._min_amp = dbm0_amp(self.params.min_level_dbm0) * _HALF_SUM * m
-        self._ramp = np.arange(m)
         self._scale = _HALF_SUM * m
         self._guard_w = np.array([0.5] + [1.0] * len(_GUARD_FREQS))
         self._hop_floor = (0.5 * dbm0_amp(self.params.min_level_dbm0) * _HALF_SUM) ** 2
@@ -336,17 +337,19 @@ class DtmfDetector:
     def _classify(self, win: np.ndarray, alle: np.ndarray, j: int,
                   raw: np.ndarray) -> tuple[str, int, int, float, float] | None:
         """The digit window ``win`` (m hops ending at history row ``j``; samples ``raw``) holds, with its
-        row/col and per-hop magnitudes; else None."""
+        row/col and per-hop magnitudes; else None. (Scalar work in plain Python: a handful of numbers.)"""
         p = self.params
-        m = p.window_hops
-        s = win.sum(axis=0)
-        pw = s.real * s.real + s.imag * s.imag
-        r = int(np.argmax(pw[:4]))
-        c = 4 + int(np.argmax(pw[4:8]))
-        hop_mags = np.abs(win[:, (r, c)])
-        if np.any(hop_mags.min(axis=0) < p.steady_ratio * hop_mags.max(axis=0)):
+        a = np.abs(win.sum(axis=0))
+        pw = (a * a).tolist()
+        r = max(range(4), key=pw.__getitem__)
+        c = max(range(4, 8), key=pw.__getitem__)
+        col_r, col_c = win[:, r].tolist(), win[:, c].tolist()
+        mags_r, mags_c = [abs(v) for v in col_r], [abs(v) for v in col_c]
+        mag_r, mag_c = max(mags_r), max(mags_c)
+        if min(mags_r) < p.steady_ratio * mag_r or min(mags_c) < p.steady_ratio * mag_c:
             return None                    # the tone does not fill the window: its frequency is not measurable
-        amp_r, amp_c, df_r, df_c = self._compensated(win, r, c)
+        amp_r, df_r = self._compensated(col_r)
+        amp_c, df_c = self._compensated(col_c)
         if amp_r < self._min_amp or amp_c < self._min_amp:
             return None
         if abs(df_r) > self._tol_hz[r] or abs(df_c) > self._tol_hz[c]:
@@ -354,13 +357,13 @@ class DtmfDetector:
         f_r, f_c = _FREQS[r] + df_r, _FREQS[c] + df_c
         if abs(f_c - 2.0 * f_r) < p.harmonic_ratio * f_c:
             return None                    # a note and its octave (G#5 830.6 + 1661 Hz), not a key
-        twist = 20.0 * np.log10(amp_c / amp_r)
+        twist = 20.0 * math.log10(amp_c / amp_r)
         if twist > p.twist_reverse_db or twist < -p.twist_normal_db:
             return None
         rel = 10.0 ** (-p.relative_peak_db / 10.0)
-        if np.sum(pw[:4] > amp_r * amp_r * rel) > 1 or np.sum(pw[4:8] > amp_c * amp_c * rel) > 1:
+        if sum(v > amp_r * amp_r * rel for v in pw[:4]) > 1 or sum(v > amp_c * amp_c * rel for v in pw[4:8]) > 1:
             return None
-        energy = float(alle[j - m + 1:j + 1].sum())
+        energy = float(alle[j - p.window_hops + 1:j + 1].sum())
         scale = self._scale
         tonal = (amp_r * amp_r + amp_c * amp_c) / scale
         rest = energy - pw[_DC] / (2.0 * scale)
@@ -373,19 +376,19 @@ class DtmfDetector:
             return None
         if harmonic_pair(raw, f_r, f_c, p.harmonic_guard_db, 500.0 if guard >= tonal else 0.0):
             return None                    # two harmonics of one voice, not two oscillators
-        mag_r, mag_c = hop_mags.max(axis=0)
-        return DTMF_KEYS[r][c - 4], r, c, float(mag_r), float(mag_c)
+        return DTMF_KEYS[r][c - 4], r, c, mag_r, mag_c
 
-    def _compensated(self, win: np.ndarray, r: int, c: int) -> tuple[float, float, float, float]:
-        """|window sum| of tones r and c after removing their measured frequency offsets, and the offsets."""
-        pair = win[:, (r, c)]
-        a = pair[:-1].sum(axis=0)
-        b = pair[1:].sum(axis=0)
-        adv = np.angle(b * np.conj(a))
-        df = adv * self.rate / (2.0 * np.pi * HOP)
-        z = np.exp(-1j * np.outer(self._ramp, adv))
-        amps = np.abs((pair * z).sum(axis=0))
-        return float(amps[0]), float(amps[1]), float(df[0]), float(df[1])
+    def _compensated(self, col: list[complex]) -> tuple[float, float]:
+        """|window sum| of one tone's hop partials after removing its measured frequency offset, and the
+        offset in Hz (from the phase advance between the first and last m-1 hops)."""
+        first, last = sum(col[:-1]), sum(col[1:])
+        adv = cmath.phase(last * first.conjugate())
+        step = cmath.exp(-1j * adv)
+        acc, rot = 0j, 1 + 0j
+        for v in col:
+            acc += v * rot
+            rot *= step
+        return abs(acc), adv * self.rate / (2.0 * math.pi * HOP)
 
 
 def dbm0_amp(level: float) -> float:
