@@ -33,7 +33,8 @@ class AlertEvent:
 
 
 class AlertToneDetector:
-    """``feed(samples) -> [AlertEvent]``; ``min_ms`` of both tones in full analysis segments before ``start`` (15 ms: every 20 ms alert is caught)."""
+    """``feed(samples) -> [AlertEvent]``; ``min_ms`` of both tones in full analysis segments before ``start``
+    (15 ms, so that every 20 ms alert is caught)."""
 
     def __init__(self, min_ms: float = 15.0, min_level_dbm0: float = -40.0, tolerance: float = 0.011) -> None:
         self.min_blocks = max(2, int(np.ceil(min_ms * RATE / 1000 / _BLOCK)))

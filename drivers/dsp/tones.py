@@ -9,8 +9,9 @@ What it is not: a mixer or a player; it makes samples, the audio path decides wh
 Levels are in dBm0 **per frequency** (see :mod:`drivers.dsp.levels`: full-scale sine = +3.14 dBm0).
 A :class:`ToneSpec` is a list of :class:`Segment` (duration in ms, frequencies, level offset); ``ms == 0``
 holds the segment forever; ``repeat`` loops the list, otherwise silence follows it. ``modulation_hz``
-amplitude-modulates every segment, 40 % depth, mean power at the nominal level (Japan's 400 Hz x 16 Hz). Sources: ITU-T E.180 supplement as
-carried in Asterisk's indications table, the US Precise Tone Plan levels, BT SIN 350 for the UK.
+amplitude-modulates every segment, 40 % depth, mean power at the nominal level (Japan's 400 Hz x 16 Hz).
+Sources: ITU-T E.180 supplement as carried in Asterisk's indications table, the US Precise Tone Plan
+levels, BT SIN 350 for the UK. Countries: US CA UK/GB DE FR AU JP NZ NL DK SE NO CH BE PT ES IT AT IE IN.
 """
 from __future__ import annotations
 

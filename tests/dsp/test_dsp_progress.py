@@ -9,7 +9,8 @@ from drivers.dsp.levels import DBM0_RMS, to_int16, ulaw_roundtrip
 from drivers.dsp.progress import ProgressDetector, ToneEvent, learn_tone, spec_from_learned
 from drivers.dsp.tones import Segment, ToneGenerator, ToneSpec, dtmf, tone_spec
 
-COUNTRIES = ("US", "UK", "DE", "FR", "AU", "JP", "NL", "DK", "SE", "NZ", "NO", "CH", "BE", "PT", "ES", "IT", "AT", "IE", "IN")
+COUNTRIES = ("US", "UK", "DE", "FR", "AU", "JP", "NL", "DK", "SE", "NZ",
+             "NO", "CH", "BE", "PT", "ES", "IT", "AT", "IE", "IN")
 TONES = ("dial", "busy", "reorder", "ringback")
 
 
