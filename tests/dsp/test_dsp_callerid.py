@@ -262,3 +262,13 @@ def test_reset_forgets_a_half_received_message_and_equality_ignores_the_timestam
     got = dec.feed(np.concatenate((x, np.zeros(2400, np.int16))))
     assert got == [CallerId(number=ALICE.number, name=ALICE.name, datetime=ALICE.datetime,
                             standard="bell202", format="mdmf")]
+
+
+@pytest.mark.parametrize("standard", ["bell202", "v23"])
+def test_minus_30_dbm0_with_15_db_snr_in_auto_mode_names_the_right_modem(standard):
+    rng = np.random.default_rng(12)
+    x = encode_fsk(ALICE, standard, level_dbm0=-30.0).astype(float)
+    for _ in range(4):
+        noisy = ulaw_roundtrip(to_int16(x + rng.normal(0, DBM0_RMS * 10 ** (-45 / 20), x.size)))
+        got, _ = decode(noisy, "auto")
+        assert len(got) == 1 and got[0].name == ALICE.name and got[0].standard == standard
