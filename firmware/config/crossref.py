@@ -245,6 +245,10 @@ def _check_routing(doc: dict[str, Any]) -> list[Error]:
     for state, dest in doc.get("schedule", {}).get("destinations", {}).items():
         errors += _check_destination(doc, dest, f"schedule.destinations.{state}")
     exts = set(_extensions(doc))
+    for i, n in enumerate(doc.get("trunks", {}).get("outgoing", {}).get("emergency_numbers", [])):
+        if n in exts:
+            errors.append((f"trunks.outgoing.emergency_numbers[{i}]",
+                           f"{n!r} is also an extension's number: an emergency call must never ring a desk"))
     for i, n in enumerate(doc.get("trunks", {}).get("outgoing", {}).get("allowed_extensions", [])):
         if n not in exts:
             errors.append((f"trunks.outgoing.allowed_extensions[{i}]", f"no extension {n!r}"))

@@ -20,6 +20,10 @@ DEFAULTS = {
     "inter_digit": 3.0,
     "first_digit": 10.0,
     "cid_wait_rings": 2,
+    "max_digits": 15,
+    "max_call": 14400.0,
+    "off_hook_warning": 30.0,
+    "transfer_recall": 30.0,
 }
 
 
@@ -77,6 +81,46 @@ class OfficeView:
         if allowed is None:
             return extension is not None
         return extension is not None and str(extension) in {str(a) for a in allowed}
+
+    @property
+    def emergency_numbers(self) -> list[str]:
+        return [str(n) for n in self._trunk("outgoing").get("emergency_numbers") or []]
+
+    def emergency(self, number: str) -> str | None:
+        """The emergency number ``number`` (dialled after the access code) stands for, or None: ``911``, and
+        also ``11`` after the access code ``9`` (a caller who dials 9-1-1 means 911)."""
+        numbers = self.emergency_numbers
+        if number in numbers:
+            return number
+        with_code = f"{self.outgoing('access_code') or ''}{number}"
+        return with_code if number and with_code in numbers else None
+
+    def emergency_incomplete(self, number: str) -> bool:
+        """True while ``number`` could still grow into an emergency number (keep collecting)."""
+        code = str(self.outgoing("access_code") or "")
+        return any(e != n and e.startswith(n) for e in self.emergency_numbers for n in (number, code + number))
+
+    def outgoing_refusal(self, extension: str | None, number: str) -> str | None:
+        """Why the outside number ``number`` (as dialled after the access code) may not be dialled from
+        ``extension``, or None. Emergency numbers are always allowed; otherwise the extension must be allowed
+        out, the number must not be longer than ``max_digits`` nor start with a blocked prefix."""
+        if self.emergency(number) is not None:
+            return None
+        if not self.allowed_outgoing(extension):
+            return "not_allowed"
+        if len(number) > int(self.outgoing("max_digits")):
+            return "too_many_digits"
+        if any(number.startswith(str(p)) for p in self._trunk("outgoing").get("blocked_prefixes") or []):
+            return "blocked_prefix"
+        return None
+
+    def line(self, port: str) -> dict[str, Any]:
+        """The configuration entry of the line on ``port`` (empty when none)."""
+        return next((x for x in self.lines if x.get("port") == port), {})
+
+    def phone(self, port: str) -> dict[str, Any]:
+        """The configuration entry of the phone on ``port`` (empty when none)."""
+        return next((x for x in self.phones if x.get("port") == port), {})
 
     def mailbox_of(self, number: str) -> str | None:
         ext = self.extensions.get(str(number))

@@ -10,6 +10,8 @@ new messages); no first digit within ``timeouts.first_digit`` → reorder; digit
   callee's mailbox when a ``voicemail`` application is registered, else reorder;
 * ``0`` → the operator extension;
 * the access code (``trunks.outgoing.access_code``, default ``9``) → an outside line (:mod:`firmware.lines`);
+* an emergency number (``trunks.outgoing.emergency_numbers``) not starting with the access code → dialled at
+  once on any free line, from every extension;
 * a registered feature code (``engine.register_feature("*97", "voicemail-main")``);
 * a park slot number (``parking.first_slot``…) → picks up the call parked there (empty → reorder);
 * anything else → reorder.
@@ -294,6 +296,9 @@ class DeskPhones:
             targets[code] = f"feature:{code}"
         for slot in self.engine.parking.numbers():
             targets.setdefault(slot, f"park:{slot}")
+        for number in office.emergency_numbers:   # dialled without the access code (9-1-1 goes via access)
+            if not (access and number.startswith(str(access))):
+                targets.setdefault(number, f"emergency:{number}")
         return targets
 
     async def desk_app(self, leg: Leg) -> None:
@@ -329,6 +334,8 @@ class DeskPhones:
         kind, _, arg = target.partition(":")
         if kind == "outside":
             await self.engine.lines.call_out(leg)
+        elif kind == "emergency":
+            await self.engine.lines.call_out(leg, number=arg)
         elif kind == "park":
             if not await self.engine.parking.pick_up(leg, arg):
                 await self._reorder(leg, "park_slot_empty")

@@ -263,3 +263,9 @@ def test_an_unknown_key_names_itself(office):
     office["schedule"] = {"hours": {"monday": ["09:00-17:00"]}}
     [(path, reason)] = config.validate(office)
     assert path == "schedule.hours.monday" and "mon, tue" in reason
+
+
+def test_an_emergency_number_may_not_be_an_extension(office):
+    office["trunks"]["outgoing"]["emergency_numbers"] = ["911", office["extensions"][0]["number"]]
+    [(path, reason)] = config.validate(office)
+    assert path == "trunks.outgoing.emergency_numbers[1]" and "extension" in reason
