@@ -19,7 +19,7 @@ from typing import Literal, Mapping
 
 import numpy as np
 
-from drivers.dsp.levels import RATE, amplitude, dbm0_of_amplitude
+from drivers.dsp.levels import RATE, amplitude, power_dbm0
 from drivers.dsp.tones import COUNTRY_TONES, Segment, ToneSpec, tone_spec
 
 __all__ = ["ToneEvent", "ProgressDetector", "learn_tone", "spec_from_learned", "DETECTED_TONES"]
@@ -307,19 +307,39 @@ def learn_tone(samples: np.ndarray, rate: int = RATE) -> dict:
     n = x.size // 80
     if n < 20:
         raise ValueError("recording too short to learn a tone (need at least 0.2 s)")
-    env = 10.0 * np.log10(np.einsum("ij,ij->i", x[:n * 80].reshape(n, 80), x[:n * 80].reshape(n, 80)) + 1.0)
+    blocks = x[:n * 80].reshape(n, 80)
+    # 10 ms energies smoothed over 70 ms: a beat (413 + 438 Hz) or 16 Hz AM is not a cadence; a box
+    # average crossed at half height keeps every on and off duration
+    env = np.convolve(np.einsum("ij,ij->i", blocks, blocks), np.ones(7) / 7.0, mode="same")
     hi, lo = np.percentile(env, 90), np.percentile(env, 10)
-    if hi < 10.0 * np.log10(80 * amplitude(-50.0) ** 2 / 2):
+    if hi < 80 * amplitude(-50.0) ** 2 / 2:
         raise ValueError("no tone found: the recording is silent")
-    on = env > (hi + lo) / 2 if hi - lo > 10.0 else np.ones(n, dtype=bool)
+    on = _bursts(env) if hi > 10.0 * lo else np.ones(n, dtype=bool)
     tone_samples = np.concatenate([x[i * 80:(i + 1) * 80] for i in np.flatnonzero(on)])
-    freqs, level = _peaks(tone_samples)
+    freqs = _peaks(tone_samples)
+    raw = np.einsum("ij,ij->i", blocks, blocks)[on]
+    steady = raw[raw >= np.percentile(raw, 25)]        # leave out the blocks a burst edge cuts
+    level = power_dbm0(np.array([np.sqrt(steady.mean() / 80)])) - 10.0 * np.log10(len(freqs))
     runs = _runs(on)
     cadence = _cycle(runs) if not on.all() else []
-    return {"freqs": freqs, "cadence": cadence, "level_dbm0": round(level, 1)}
+    return {"freqs": freqs, "cadence": cadence, "level_dbm0": round(float(level), 1)}
 
 
-def _peaks(x: np.ndarray) -> tuple[list[float], float]:
+def _bursts(env: np.ndarray) -> np.ndarray:
+    """Which 10 ms blocks of a smoothed energy envelope belong to a tone burst: found at the dB midpoint
+    (so a burst 6 dB weaker than the others still counts, as in the UK's congestion tone), then each
+    burst's edges placed at half its own height, where the box average puts the true edges."""
+    db = 10.0 * np.log10(env + 1.0)
+    rough = db > (np.percentile(db, 90) + np.percentile(db, 10)) / 2
+    on = np.zeros(env.size, dtype=bool)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], rough.astype(np.int8), [0]))))
+    for a, b in zip(edges[0::2], edges[1::2]):
+        lo, hi = max(0, a - 7), min(env.size, b + 7)
+        on[lo:hi] |= env[lo:hi] >= env[a:b].max() / 2
+    return on
+
+
+def _peaks(x: np.ndarray) -> list[float]:
     size = 1 << int(np.ceil(np.log2(max(x.size, 8192))))
     spec = np.abs(np.fft.rfft(x * np.hanning(x.size), size))
     hz = np.fft.rfftfreq(size, 1.0 / RATE)
@@ -331,9 +351,7 @@ def _peaks(x: np.ndarray) -> tuple[list[float], float]:
     second = int(np.argmax(masked))
     if masked[second] >= spec[first] * 10 ** (-12 / 20):
         peaks.append(second)
-    freqs = sorted(round(float(_refine(spec, k, hz)), 1) for k in peaks)
-    amp = spec[first] * 2.0 / np.hanning(x.size).sum()
-    return freqs, dbm0_of_amplitude(amp)
+    return sorted(round(float(_refine(spec, k, hz)), 1) for k in peaks)
 
 
 def _refine(spec: np.ndarray, k: int, hz: np.ndarray) -> float:

@@ -143,3 +143,22 @@ def test_clipped_dc_and_silent_audio_never_raise():
     for block in (np.zeros(160, np.int16), np.full(160, 32767, np.int16), np.full(333, -32768, np.int16),
                   np.clip(ToneGenerator("US", "busy").read(4000).astype(np.int32) * 20, -32768, 32767)):
         det.feed(block)
+
+
+def test_learn_mode_copes_with_noise_a_mid_cadence_start_beats_and_uneven_bursts():
+    rng = np.random.default_rng(2)
+    for country, name, cadence in (("UK", "reorder", (400, 350, 225, 525)), ("AU", "dial", ()),
+                                   ("US", "busy", (500, 500)), ("IT", "dial", (200, 200, 600, 1000))):
+        gen = ToneGenerator(country, name)
+        gen.read(1234)                                        # the recording starts mid-cadence
+        x = gen.read(8000 * 8).astype(float)
+        x += rng.normal(0, DBM0_RMS * 10 ** ((gen.level_dbm0 - 15) / 20), x.size)
+        learned = learn_tone(ulaw_roundtrip(to_int16(x)))
+        got = learned["cadence"]
+        assert len(got) == len(cadence), (country, name, got)
+        if cadence:                                           # same cycle, any starting point
+            rotations = [tuple(got[i:] + got[:i]) for i in range(0, len(got), 2)]
+            assert any(all(abs(a - b) <= 40 for a, b in zip(rot, cadence)) for rot in rotations), got
+        assert isinstance(learned["level_dbm0"], float)
+        span = (gen.level_dbm0, gen.level_dbm0 + max(seg.gain_db for seg in gen.spec.segments))
+        assert span[0] - 2.5 <= learned["level_dbm0"] <= span[1] + 2.5     # UK reorder: bursts 6 dB apart
