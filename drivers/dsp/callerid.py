@@ -6,8 +6,9 @@ What it is:
 * :class:`CallerIdDecoder` — streaming receiver for Bell 202 (GR-30: 1200 Hz mark, 2200 Hz space) and
   V.23 (ETSI EN 300 659: 1300 Hz mark, 2100 Hz space) FSK at 1200 baud, SDMF (0x04) and MDMF (0x80) caller
   ID, SDMF/MDMF message waiting (0x06/0x82, kept in ``decoder.mwi``), and DTMF caller ID (``A..C``,
-  ``D..C``, ``A..#``, ``D1#``/``D3#``). A message whose checksum fails is refused and counted in
-  ``rejected``; truncated or framing-broken messages give nothing.
+  ``D..C``, ``A..#``, ``D1#``/``D3#``). A message whose checksum fails, or whose framing breaks once
+  it has begun (a truncated message included), is refused and counted in ``rejected``; noise and
+  speech give nothing and count nothing.
 * Encoders for FXS ports: :func:`encode_fsk` (channel seizure + marks + message), :func:`encode_dtmf_cid`,
   :func:`encode_vmwi`, :func:`dual_tone_alert` (ETSI DT-AS, 2130 + 2750 Hz).
 
@@ -19,7 +20,7 @@ The FSK demodulator and UART framer are in :mod:`drivers.dsp.fsk`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterator, Literal, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -32,8 +33,6 @@ __all__ = [
     "CallerId", "CallerIdDecoder", "FSK_MODEMS", "build_message", "parse_message", "encode_fsk",
     "encode_dtmf_cid", "encode_vmwi", "dual_tone_alert", "fsk_modulate",
 ]
-
-Standard = Literal["bell202", "v23", "dtmf"]
 
 SDMF_CALLERID, MDMF_CALLERID, SDMF_MWI, MDMF_MWI = 0x04, 0x80, 0x06, 0x82
 P_DATETIME, P_NUMBER, P_DIALLED, P_NUMBER_ABSENT, P_NAME, P_NAME_ABSENT, P_VISUAL_MWI = (
