@@ -51,6 +51,7 @@ class Engine(AppRunner):
     def __init__(self, clock: Clock, config: Any, store: Any = None,
                  ports: Mapping[str, Port] | None = None, prompts: PromptLibrary | None = None,
                  tones: ToneFactory | None = None) -> None:
+        from firmware.engine.limits import CallLimits
         from firmware.engine.parking import Parking
         from firmware.engine.phones import DeskPhones
         from firmware.lines import LineHunter
@@ -82,6 +83,7 @@ class Engine(AppRunner):
         self.lines = LineHunter(self)
         self.desk = DeskPhones(self)
         self.parking = Parking(self)
+        self.limits = CallLimits(self)
         self.bus.subscribe(self._on_mwi, kinds=["mwi"])
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -157,6 +159,7 @@ class Engine(AppRunner):
             call = Call(self.new_id("call"), self.clock.now())
             self.calls[call.id] = call
             self._store_call_started(call, port, direction, caller_id, extension)
+            self.limits.started(call)
         call.legs.append(leg)
         leg.call = call
         self.legs[leg.id] = leg
@@ -190,6 +193,7 @@ class Engine(AppRunner):
         if call is None or any(leg.up for leg in call.legs) or call.id not in self.calls:
             return
         del self.calls[call.id]
+        self.limits.ended(call)
         seconds = round(self.clock.now() - call.started, 2)
         self.bus.publish("call_end", call=call.id, seconds=seconds)
         self._log_call(call, seconds)
@@ -253,6 +257,7 @@ class Engine(AppRunner):
             old.legs.remove(leg)
             if not old.legs:
                 self.calls.pop(old.id, None)
+                self.limits.ended(old)
         call.legs.append(leg)
         leg.call = call
 
@@ -374,10 +379,22 @@ class Engine(AppRunner):
     def _on_digit(self, event: PortEvent) -> None:
         leg = self._leg_at.get(event.port)
         digit = str(event.data.get("digit", ""))
+        if not self._dialing_accepted(event):
+            self.bus.publish("digit_ignored", port=event.port, digit=digit, source=event.data.get("source"))
+            return
         self.bus.publish("digit", leg=leg.id if leg else None, port=event.port, digit=digit,
                          source=event.data.get("source"))
         if leg is not None and leg.up:
             leg._digit(digit, float(event.data.get("start", event.t)))
+
+    def _dialing_accepted(self, event: PortEvent) -> bool:
+        """``phones[].dialing``: a desk phone set to ``tone`` ignores pulse (rotary) digits, one set to ``pulse``
+        ignores tone (DTMF) digits; ``both`` (the default) takes either. Lines take what they hear."""
+        if self.desk.phone(event.port) is None:
+            return True
+        dialing = str(self.office.phone(event.port).get("dialing", "both"))
+        pulse = event.data.get("source") == "pulse"
+        return dialing == "both" or (dialing == "pulse") == pulse
 
     # -- office state ---------------------------------------------------------------------------------
     def set_night(self, active: bool) -> None:
