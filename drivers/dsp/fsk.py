@@ -120,6 +120,7 @@ def frame_messages(d: np.ndarray, spb: float, known: tuple[int, ...]) -> Iterato
     csum = np.concatenate(([0], np.cumsum(mark)))
     dsum = np.concatenate(([0.0], np.cumsum(d)))
     need = int(10 * spb)
+    preamble = int(30 * spb)
     early = falling[falling >= need]
     armed = early[csum[early] - csum[early - need] >= 0.85 * need]     # edges after ten bits of mostly mark
     half = 2
@@ -148,7 +149,10 @@ def frame_messages(d: np.ndarray, spb: float, known: tuple[int, ...]) -> Iterato
                 pos = edge + 1                  # a glitch in the marks, or not a message we know
             continue
         if not framed:
-            yield int(centres[9]), None, first
+            # a message broken after its header, behind a real preamble, is corrupt; anything less
+            # (speech that framed a byte or two) is just not a message
+            if len(buf) >= 3 and first >= preamble and csum[first] - csum[first - preamble] >= 0.85 * preamble:
+                yield int(centres[9]), None, first
             buf = []
             pos = edge + 1
             continue
