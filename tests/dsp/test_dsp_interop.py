@@ -117,6 +117,16 @@ def test_high_pitched_voices_that_once_made_digits_make_none():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not corpus.espeak_available(), reason="espeak-ng not installed")
+def test_speech_makes_no_caller_id_and_counts_nothing_as_rejected():
+    from drivers.dsp.callerid import CallerIdDecoder
+    dec = CallerIdDecoder("auto")
+    for clip in corpus.speech_corpus(60, levels=(-15.0, -5.0)):
+        assert dec.feed(clip) == []
+    assert dec.rejected == 0 and dec.mwi == []
+
+
+@pytest.mark.slow
 @needs_spandsp
 def test_hold_music_chords_make_fewer_digits_than_with_spandsp():
     chords = ulaw_roundtrip(corpus.chord_corpus(120))
