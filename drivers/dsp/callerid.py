@@ -19,6 +19,7 @@ The FSK demodulator and UART framer are in :mod:`drivers.dsp.fsk`.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
 
@@ -223,7 +224,8 @@ class CallerIdDecoder:
     """Streaming caller-ID receiver: ``feed(samples) -> [CallerId]``.
 
     ``standard`` is "bell202", "v23", "dtmf" or "auto" (all three at once). Checksum failures are
-    refused and counted in ``rejected``; message-waiting messages land in ``mwi`` as (t, active).
+    refused and counted in ``rejected``; message-waiting messages land in ``mwi`` as (t, active), the
+    latest 64 kept.
     """
 
     def __init__(self, standard: str = "auto", min_level_dbm0: float = -42.0) -> None:
@@ -232,7 +234,7 @@ class CallerIdDecoder:
         self.standard = standard
         self.min_level_dbm0 = min_level_dbm0
         self.rejected = 0
-        self.mwi: list[tuple[float, bool]] = []
+        self.mwi: deque[tuple[float, bool]] = deque(maxlen=64)    # the latest message-waiting messages
         self.reset()
 
     def reset(self) -> None:

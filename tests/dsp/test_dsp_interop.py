@@ -123,7 +123,7 @@ def test_speech_makes_no_caller_id_and_counts_nothing_as_rejected():
     dec = CallerIdDecoder("auto")
     for clip in corpus.speech_corpus(60, levels=(-15.0, -5.0)):
         assert dec.feed(clip) == []
-    assert dec.rejected == 0 and dec.mwi == []
+    assert dec.rejected == 0 and not dec.mwi
 
 
 @pytest.mark.slow
