@@ -376,4 +376,4 @@ class LineHunter:
 
     async def _reorder(self, leg: Leg, reason: str) -> None:
         self.engine.bus.publish("reorder", leg=leg.id, port=leg.port.name, reason=reason)
-        await leg.play_tone("reorder")
+        await self.engine.desk.until_hung_up(leg, "reorder")

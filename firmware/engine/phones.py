@@ -17,7 +17,8 @@ new messages); no first digit within ``timeouts.first_digit`` → reorder; digit
 * anything else → reorder.
 
 When the far party hangs up and the phone is still off hook, the loop is opened briefly (so answering
-machines release) and the phone hears reorder until it hangs up.
+machines release) and the phone hears reorder. Reorder or busy tone to a phone left off hook lasts
+``timeouts.off_hook_warning`` seconds, then the phone hears silence until it hangs up.
 
 Transfer and park by hook flash: :mod:`firmware.engine.transfer`.
 
@@ -163,8 +164,9 @@ class DeskPhones:
             phone.port.open_loop(OPEN_LOOP_MS)
         except PortError:
             pass
+        warning = self.engine.office.timeout("off_hook_warning")   # then silence until it hangs up
         self.engine.port_sources[phone.port.name] = Concat(
-            [SilenceSource(OPEN_LOOP_MS / 1000 + 0.5), self.engine.tone_source("reorder")])
+            [SilenceSource(OPEN_LOOP_MS / 1000 + 0.5), self.engine.tone_source("reorder", warning)])
         self.engine.bus.publish("reorder", port=phone.port.name, reason="far_end_hung_up")
 
     def update_vmwi(self, mailbox: str, active: bool) -> None:
@@ -350,11 +352,11 @@ class DeskPhones:
 
     async def _call_extension(self, leg: Leg, number: str) -> None:
         if number == leg.extension:
-            await leg.play_tone("busy")
+            await self.until_hung_up(leg, "busy")
             return
         result = await leg.dial_extension(number)
         if result == "busy":
-            await leg.play_tone("busy")
+            await self.until_hung_up(leg, "busy")
         elif result == "no_answer":
             mailbox = self.engine.office.mailbox_of(number)
             if mailbox and "voicemail" in self.engine.apps:
@@ -366,4 +368,11 @@ class DeskPhones:
 
     async def _reorder(self, leg: Leg, reason: str) -> None:
         self.engine.bus.publish("reorder", leg=leg.id, port=leg.port.name, reason=reason)
-        await leg.play_tone("reorder")
+        await self.until_hung_up(leg, "reorder")
+
+    async def until_hung_up(self, leg: Leg, tone: str) -> None:
+        """Play ``tone`` (reorder, busy) to a phone until it hangs up — for ``timeouts.off_hook_warning``
+        seconds, then silence (``off_hook_warning``): a phone left off hook is not a noise for ever."""
+        await leg.play_tone(tone, seconds=self.engine.office.timeout("off_hook_warning"))
+        self.engine.bus.publish("off_hook_warning", leg=leg.id, port=leg.port.name)
+        await leg.wait_hangup()

@@ -4,8 +4,10 @@ What it is: :class:`FlashTransfer`, owned by the desk phones.
 
 Transfer (blind, by hook flash): a phone that *answered* a call (an outside caller, or another extension)
 flashes; the other party is held (the engine's hold source) and the phone gets dial tone; it dials an
-extension number and the held party is sent there at once (it hears ringback; busy or no answer → that extension's mailbox), while the
-transferring phone hears reorder and hangs up. No digit within ``timeouts.first_digit``, or a number that is
+extension number and the held party is sent there at once (it hears ringback), while the transferring phone
+hears reorder and hangs up. The extension rings for ``timeouts.transfer_recall`` seconds; if nobody answers,
+the call comes back to the transferring extension (``transfer_recall``), which rings for its own ring timeout;
+if nobody answers there either — or the extension was busy — the caller goes to the extension's mailbox. No digit within ``timeouts.first_digit``, or a number that is
 not an extension, reconnects the two. Dialling a free park slot instead parks the held party there
 (:mod:`firmware.engine.parking`). A phone that placed the call itself is not transferred by a flash.
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from firmware.engine.phones import DeskPhones
 
 TRANSFER_APP = "desk-transfer"
+TRANSFERRED_APP = "desk-transferred"
 
 
 class FlashTransfer:
@@ -30,6 +33,7 @@ class FlashTransfer:
         self.desk = desk
         self.engine = desk.engine
         self.engine.register_app(TRANSFER_APP, self.transfer_app)
+        self.engine.register_app(TRANSFERRED_APP, self.transferred_app)
 
     def flashed(self, leg: Leg) -> None:
         """A phone's leg flashed: start a transfer when it answered a two-party call."""
@@ -69,8 +73,24 @@ class FlashTransfer:
             engine.bridge(leg, held)
             await engine.wait_any_gone(leg, held)
             return
-        engine.redirect(held, f"extension:{number}")
+        engine.redirect(held, f"{TRANSFERRED_APP}:{number}/{leg.extension or ''}")
         engine.bus.publish("transfer", call=held.call.id if held.call else None, to=number, by=leg.extension)
+
+    async def transferred_app(self, leg: Leg, target: str) -> None:
+        """The transferred party: ring ``NUMBER`` (``target`` is ``NUMBER/BY``), recall ``BY`` when nobody
+        answers, then the extension's mailbox (see the module docstring)."""
+        engine = self.engine
+        number, _, by = target.partition("/")
+        result = await leg.dial_extension(number, engine.office.timeout("transfer_recall"))
+        if result == "answered":
+            return
+        if result == "no_answer" and by and by != number:
+            engine.bus.publish("transfer_recall", leg=leg.id, extension=number, to=by)
+            if await leg.dial_extension(by) == "answered":
+                return
+        mailbox = engine.office.mailbox_of(number)
+        if mailbox and "voicemail" in engine.apps:
+            await engine.goto(leg, f"voicemail:{mailbox}")
 
     async def _transfer_target(self, leg: Leg) -> str | None:
         """``extension:N`` or ``park:SLOT`` dialled after the flash; None (reconnect) for anything else."""

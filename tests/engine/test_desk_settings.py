@@ -66,3 +66,111 @@ def test_a_call_that_ends_in_time_leaves_no_timer(vclock):
     o.run(10)
     assert o.kinds("max_call") == []
     o.stop()
+
+
+def _transferred_call(vclock, recall=10):
+    doc = copy.deepcopy(OFFICE)
+    doc["timeouts"]["transfer_recall"] = recall
+    o = Office(vclock, doc)
+
+    async def app(leg):
+        await leg.dial_extension("201")
+    o.engine.register_app("test", app)
+    o.start()
+    o.emit("fxo1", "ring", count=1)
+    o.emit("fxo1", "caller_id", number="5551234")
+    o.run(1)
+    o.emit("fxs2", "off_hook")             # 201 answers the outside caller
+    o.run(2)
+    o.emit("fxs2", "flash")                # and transfers it, blind, to 202
+    o.run(0.5)
+    for d in "202":
+        o.emit("fxs2", "digit", digit=d)
+        o.run(0.2)
+    o.emit("fxs2", "on_hook")
+    o.run(0.5)
+    return o
+
+
+def _rings(o, port):
+    return sum(1 for c in o.ports[port].commands if c[0] == "ring")
+
+
+def test_an_unanswered_blind_transfer_comes_back_to_the_transferrer(vclock):
+    o = _transferred_call(vclock, recall=10)
+    rings_201 = _rings(o, "fxs2")
+    assert _rings(o, "fxs3") == 1
+    o.run(9)
+    assert o.kinds("transfer_recall") == []
+    o.run(1.5)                             # 202 rang for transfer_recall seconds
+    [recall] = o.kinds("transfer_recall")
+    assert recall["extension"] == "202" and recall["to"] == "201"
+    assert _rings(o, "fxs2") == rings_201 + 1
+    o.emit("fxs2", "off_hook")
+    o.run(1)
+    assert o.engine.desk.phones["fxs2"].leg.bridge is not None    # back with the caller
+    o.stop()
+
+
+def test_a_blind_transfer_answered_in_time_stays(vclock):
+    o = _transferred_call(vclock, recall=10)
+    o.run(5)
+    o.emit("fxs3", "off_hook")
+    o.run(20)
+    assert o.kinds("transfer_recall") == [] and o.engine.desk.phones["fxs3"].leg.bridge is not None
+    o.stop()
+
+
+def _loud(frames):
+    import numpy as np
+    return [bool(np.abs(f).max() > 0) for f in frames]
+
+
+@pytest.mark.parametrize("digits", ["", "5", "201"])   # no digit, no such number, own number (busy)
+def test_a_phone_left_off_hook_hears_its_tone_for_off_hook_warning_then_silence(vclock, digits):
+    doc = copy.deepcopy(OFFICE)
+    doc["timeouts"]["off_hook_warning"] = 5
+    o = Office(vclock, doc).start()
+    port = o.ports["fxs2"]
+    port.keep_written = True
+    o.emit("fxs2", "off_hook")
+    o.run(0.5)
+    for d in digits:
+        o.emit("fxs2", "digit", digit=d)
+        o.run(0.2)
+    o.run(10.2 if not digits else 0.2)     # dial tone gives up after first_digit (10 s) when nothing is dialled
+    port.written.clear()
+    o.run(2)
+    assert all(_loud(port.written))        # reorder or busy
+    o.run(3)
+    assert o.kinds("off_hook_warning")
+    port.written.clear()
+    o.run(5)
+    assert not any(_loud(port.written))    # then silence, still off hook
+    o.emit("fxs2", "on_hook")
+    o.run(0.5)
+    assert o.engine.leg_at("fxs2") is None
+    o.stop()
+
+
+def test_after_the_far_end_hangs_up_reorder_stops_after_off_hook_warning(vclock):
+    doc = copy.deepcopy(OFFICE)
+    doc["timeouts"]["off_hook_warning"] = 5
+    o = Office(vclock, doc).start()
+    o.emit("fxs2", "off_hook")
+    o.run(0.5)
+    for d in "202":
+        o.emit("fxs2", "digit", digit=d)
+        o.run(0.2)
+    o.emit("fxs3", "off_hook")
+    o.run(2)
+    o.emit("fxs3", "on_hook")             # 202 hangs up; 201 stays off hook
+    port = o.ports["fxs2"]
+    port.keep_written = True
+    o.run(3)
+    assert any(_loud(port.written))
+    o.run(4)
+    port.written.clear()
+    o.run(3)
+    assert not any(_loud(port.written))
+    o.stop()
