@@ -228,7 +228,6 @@ class ProgressDetector:
             if hit is not None:
                 found = (pat.name, hit)
                 break
-        t_now = (self._block + 1) * BLOCK / RATE
         if self._current is not None and (found is None or found[0] != self._current):
             if not self._still(self._current, now_len):
                 events.append(ToneEvent("end", self._current, round(self._end_time(), 4)))
@@ -236,7 +235,6 @@ class ProgressDetector:
         if found is not None and self._current is None:
             self._current = found[0]
             events.append(ToneEvent("start", found[0], round(found[1], 4)))
-        _ = t_now
 
     def _end_time(self) -> float:
         """When the tone stopped: the end of the last run that carried it."""
