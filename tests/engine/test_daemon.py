@@ -117,3 +117,19 @@ def test_config_get_reports_why_the_office_document_was_refused_at_boot(tmp_path
     d.server = SimpleNamespace(publish=lambda *a, **k: None)
     got = d._config_service().get()
     assert got["load_errors"] == [{"path": "lines[0].port", "reason": "a line port such as fxo1 or modem1"}]
+
+
+def test_the_panel_debounce_setting_reaches_the_panel_driver(vclock):
+    import copy
+
+    from firmware.config import Config, load
+    from firmware.daemon import real_ports
+    doc = copy.deepcopy(load(None).document)
+    doc["board"].setdefault("panel", {}).update({"debounce_ms": 75, "long_press": 4})
+    ports, panel = real_ports(vclock, Config(doc))
+    try:
+        assert panel.timing.debounce_ms == 75 and panel.timing.long_press == 4
+    finally:
+        panel.close()
+        for port in ports.values():
+            port.close()
