@@ -20,6 +20,12 @@ When the far party hangs up and the phone is still off hook, the loop is opened 
 machines release) and the phone hears reorder. Reorder or busy tone to a phone left off hook lasts
 ``timeouts.off_hook_warning`` seconds, then the phone hears silence until it hangs up.
 
+Forwarding (``extensions[].forward``, to another extension): ``always`` rings the target instead; ``busy``
+(busy or unavailable, not do-not-disturb) and ``no_answer`` (after the extension's ring timeout) ring the
+target next. Every way a call rings an extension goes through :meth:`DeskPhones.dial_extension`, so forwards
+apply to desk calls, the attendant, ring groups and transfers alike; at most ``MAX_FORWARDS`` hops, never
+back to an extension already tried or to the caller.
+
 Transfer and park by hook flash: :mod:`firmware.engine.transfer`.
 
 What it is not: the hook-switch state machine (the FXS driver reports off_hook/on_hook/flash/digit).
@@ -43,6 +49,8 @@ log = logging.getLogger(__name__)
 
 OPEN_LOOP_MS = 500
 """Open-loop disconnect sent to a phone whose far party hung up."""
+MAX_FORWARDS = 3
+"""A call follows at most this many forwards (``extensions[].forward``); a loop is never followed."""
 
 
 class Phone:
@@ -179,8 +187,39 @@ class DeskPhones:
                     pass
 
     # -- ringing an extension -----------------------------------------------------------------------
-    async def dial_extension(self, caller: Leg, number: str, ring_timeout: float | None = None) -> str:
-        """Ring extension ``number`` for ``caller``; see :meth:`firmware.engine.leg.Leg.dial_extension`."""
+    async def dial_extension(self, caller: Leg, number: str, ring_timeout: float | None = None,
+                             hops: tuple[str, ...] = ()) -> str:
+        """Ring extension ``number`` for ``caller``, following its ``forward`` settings (see the module
+        docstring); see :meth:`firmware.engine.leg.Leg.dial_extension` for the result."""
+        number = str(number)
+        forward = (self.engine.office.extensions.get(number) or {}).get("forward") or {}
+        target = self._forward_to(forward.get("always"), caller, number, hops)
+        if target is not None:
+            return await self._forward(caller, number, target, "always", hops)
+        result = await self._ring_extension(caller, number, ring_timeout)
+        when = {"busy": "busy", "unavailable": "busy", "no_answer": "no_answer"}.get(result)
+        if when == "busy" and (self.engine.office.extensions.get(number) or {}).get("dnd"):
+            return result                     # do-not-disturb: straight to the mailbox, as documented
+        target = self._forward_to(forward.get(when) if when else None, caller, number, hops)
+        if target is not None:
+            return await self._forward(caller, number, target, when or "", hops)
+        return result
+
+    def _forward_to(self, target: Any, caller: Leg, number: str, hops: tuple[str, ...]) -> str | None:
+        """The extension to forward to, or None (no setting, not an extension, a loop, too many hops)."""
+        if target is None:
+            return None
+        target = str(target)
+        if (target == number or target in hops or target == caller.extension or len(hops) >= MAX_FORWARDS
+                or target not in self.engine.office.extensions):
+            return None
+        return target
+
+    async def _forward(self, caller: Leg, number: str, target: str, when: str, hops: tuple[str, ...]) -> str:
+        self.engine.bus.publish("forward", leg=caller.id, extension=number, to=target, when=when)
+        return await self.dial_extension(caller, target, None, hops + (number,))
+
+    async def _ring_extension(self, caller: Leg, number: str, ring_timeout: float | None) -> str:
         engine = self.engine
         phone = self.phone_of_extension(number)
         if ring_timeout is None:   # the extension's own ring_timeout overrides the office's extension_ring

@@ -174,3 +174,63 @@ def test_after_the_far_end_hangs_up_reorder_stops_after_off_hook_warning(vclock)
     o.run(3)
     assert not any(_loud(port.written))
     o.stop()
+
+
+def _forwarding_office(vclock, forward, **ext):
+    doc = copy.deepcopy(OFFICE)
+    doc["extensions"][2]["forward"] = forward      # 202 on fxs3
+    doc["extensions"][2].update(ext)
+    o = Office(vclock, doc).start()
+    o.emit("fxs2", "off_hook")                     # 201 calls 202
+    o.run(0.5)
+    for d in "202":
+        o.emit("fxs2", "digit", digit=d)
+        o.run(0.2)
+    return o
+
+
+def test_forward_always_rings_the_target_instead(vclock):
+    o = _forwarding_office(vclock, {"always": "200"})
+    assert _rings(o, "fxs3") == 0 and _rings(o, "fxs1") == 1
+    assert o.kinds("forward")[0] == {**o.kinds("forward")[0], "extension": "202", "to": "200", "when": "always"}
+    o.emit("fxs1", "off_hook")
+    o.run(0.5)
+    assert o.engine.desk.phones["fxs1"].leg.bridge is not None
+    o.stop()
+
+
+def test_forward_on_no_answer_rings_the_target_after_the_ring_timeout(vclock):
+    o = _forwarding_office(vclock, {"no_answer": "200"}, ring_timeout=5)
+    assert _rings(o, "fxs3") == 1 and _rings(o, "fxs1") == 0
+    o.run(5.5)
+    assert _rings(o, "fxs1") == 1 and o.kinds("forward")[0]["when"] == "no_answer"
+    o.stop()
+
+
+def test_forward_on_busy(vclock):
+    o = _forwarding_office(vclock, {"busy": "200"})
+    o.emit("fxs2", "on_hook")
+    o.run(0.5)
+    o.emit("fxs3", "off_hook")                     # 202 is now busy
+    o.run(0.5)
+    o.emit("fxs2", "off_hook")
+    o.run(0.5)
+    for d in "202":
+        o.emit("fxs2", "digit", digit=d)
+        o.run(0.2)
+    assert o.kinds("forward")[-1]["when"] == "busy" and _rings(o, "fxs1") == 1
+    o.stop()
+
+
+def test_forwards_never_loop(vclock):
+    doc = copy.deepcopy(OFFICE)
+    doc["extensions"][2]["forward"] = {"always": "200"}
+    doc["extensions"][0]["forward"] = {"always": "202"}
+    o = Office(vclock, doc).start()
+    o.emit("fxs2", "off_hook")
+    o.run(0.5)
+    for d in "202":
+        o.emit("fxs2", "digit", digit=d)
+        o.run(0.2)
+    assert [e["to"] for e in o.kinds("forward")] == ["200"] and _rings(o, "fxs1") == 1
+    o.stop()
