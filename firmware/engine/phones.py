@@ -3,7 +3,7 @@ after the other party hangs up.
 
 What it is: :class:`DeskPhones`, owned by the engine. Off hook on an idle phone → a leg (direction
 ``internal``) running the built-in dial plan: dial tone (stutter dial tone while the extension's mailbox has
-new messages); no first digit within ``timeouts.first_digit`` → reorder; digits then route to
+new messages, and the phone's lamp lit by an FSK message-waiting signal — as ``phones[].mwi`` says); no first digit within ``timeouts.first_digit`` → reorder; digits then route to
 
 * an extension number → ring its phone with the country's cadence and the caller's ID; the caller hears
   ringback; busy (or do-not-disturb: ``extensions[].dnd`` or presence ``dnd``) → busy tone; no answer → the
@@ -177,10 +177,15 @@ class DeskPhones:
             [SilenceSource(OPEN_LOOP_MS / 1000 + 0.5), self.engine.tone_source("reorder", warning)])
         self.engine.bus.publish("reorder", port=phone.port.name, reason="far_end_hung_up")
 
+    def _mwi(self, port: str) -> str:
+        """``phones[].mwi``: how this phone shows waiting messages (stutter, lamp, both, none)."""
+        return str(self.engine.office.phone(port).get("mwi", "both"))
+
     def update_vmwi(self, mailbox: str, active: bool) -> None:
         """Light (or put out) the message lamp of phones whose extension owns ``mailbox``."""
         for phone in self.phones.values():
-            if phone.extension and str(phone.extension.get("mailbox")) == mailbox:
+            if phone.extension and str(phone.extension.get("mailbox")) == mailbox \
+                    and self._mwi(phone.port.name) in ("lamp", "both"):
                 try:
                     phone.port.send_vmwi(active)
                 except PortError:
@@ -346,7 +351,8 @@ class DeskPhones:
         """The built-in application of an idle phone going off hook (see the module docstring)."""
         engine, office = self.engine, self.engine.office
         mailbox = office.mailbox_of(leg.extension) if leg.extension else None
-        tone = "stutter" if engine.message_waiting(mailbox) else "dial"
+        stutter = self._mwi(leg.port.name) in ("stutter", "both") and engine.message_waiting(mailbox)
+        tone = "stutter" if stutter else "dial"
         first = await leg.play_tone(tone, seconds=office.timeout("first_digit"), interruptible=True)
         if first is None:
             await self._reorder(leg, "first_digit_timeout")

@@ -269,3 +269,9 @@ def test_an_emergency_number_may_not_be_an_extension(office):
     office["trunks"]["outgoing"]["emergency_numbers"] = ["911", office["extensions"][0]["number"]]
     [(path, reason)] = config.validate(office)
     assert path == "trunks.outgoing.emergency_numbers[1]" and "extension" in reason
+
+
+def test_timeouts_dial_tone_is_refused_naming_the_setting_that_works(office):
+    office["timeouts"] = {"dial_tone": 5}
+    [(path, reason)] = config.validate(office)
+    assert path == "timeouts.dial_tone" and "trunks.outgoing.dial_tone_timeout" in reason

@@ -234,3 +234,19 @@ def test_forwards_never_loop(vclock):
         o.run(0.2)
     assert [e["to"] for e in o.kinds("forward")] == ["200"] and _rings(o, "fxs1") == 1
     o.stop()
+
+
+@pytest.mark.parametrize("mwi,stutter,lamp", [
+    ("stutter", True, False), ("lamp", False, True), ("both", True, True), ("none", False, False),
+    (None, True, True)])
+def test_a_phone_shows_waiting_messages_as_its_mwi_setting_says(vclock, mwi, stutter, lamp):
+    doc = copy.deepcopy(OFFICE)
+    if mwi is not None:
+        doc["phones"][1]["mwi"] = mwi                  # fxs2, extension 201, mailbox 201
+    o = Office(vclock, doc).start()
+    o.engine.set_message_waiting("201", True)
+    assert (("vmwi", True) in o.ports["fxs2"].commands) is lamp
+    o.emit("fxs2", "off_hook")
+    o.run(0.1)
+    assert o.kinds("tone")[0]["tone"] == ("stutter" if stutter else "dial")
+    o.stop()
