@@ -26,7 +26,6 @@ Timing knobs: :class:`FxoTiming` and :class:`~drivers.ring.RingTiming`, from ``b
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -38,42 +37,13 @@ from drivers.line_audio import DtmfListener, Outbox, ToneListener, cid_mode, dtm
 from drivers.gpio.base import PinFactory
 from drivers.gpio.board import Signal, check_options, port_spec, timing
 from drivers.gpio.port import PinPort
+from drivers.line_timing import FxoTiming
 from drivers.port import FRAME_SECONDS, SILENCE
 from drivers.ring import RingDetector, RingTiming
 
 log = logging.getLogger(__name__)
 
 DIAL_CHARS = frozenset("0123456789*#ABCDabcd,")
-
-
-@dataclass(frozen=True)
-class FxoTiming:
-    """FXO knobs (``board.ports.fxoN``); defaults from DAHDI/Asterisk (pbx_features §2)."""
-
-    flash_ms: float = 750.0
-    dial_tone_timeout_s: float = 3.0
-    dtmf_on_ms: float = 100.0
-    dtmf_off_ms: float = 100.0
-    dtmf_level_dbm0: float = -8.0        # the low (row) tone; the high tone is dtmf_twist_db above it
-    dtmf_twist_db: float = 2.0
-    seize_settle_ms: float = 300.0
-    loop_drop_ms: float = 200.0
-    polarity_debounce_ms: float = 64.0
-    polarity_answer_delay_ms: float = 600.0
-    answer_on_polarity: bool = True
-    hangup_on_polarity: bool = True
-    busy_detect: bool = True
-    dial_tone_disconnect: bool = True
-    silence_timeout_s: float = 30.0
-    silence_peak: float = 150.0          # |sample| never above this in a frame counts as silence (about -47 dBm0)
-    reseize_guard_s: float = 1.0
-    cid_window_s: float = 6.0
-    cid_idle_listen: str = "auto"        # auto | on | off: listen for caller ID on an idle line without a ring
-    in_use_debounce_ms: float = 100.0
-    health_interval_s: float = 1.0
-    ring_opto: str = "full"
-    dsp_batch_frames: int = 5            # frames analysed together by the DTMF detector (100 ms)
-    tone_batch_frames: int = 10          # frames analysed together by the call-progress detector (200 ms)
 
 
 class FxoPort(PinPort):

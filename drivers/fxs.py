@@ -25,7 +25,6 @@ read from ``board.ports.fxsN`` (docs/hardware.md).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Callable, Mapping
 
@@ -37,6 +36,7 @@ from drivers.errors import ConfigError, PortError
 from drivers.gpio.base import PinFactory
 from drivers.gpio.board import Signal, check_options, port_spec, timing
 from drivers.gpio.port import PinPort
+from drivers.line_timing import FxsTiming
 from drivers.hook import HookMachine, HookTiming
 from drivers.line_audio import DtmfListener, Outbox, caller_id_audio, cid_mode, vmwi_audio
 from drivers.mt8870 import DigitMerger, Mt8870, Mt8870Timing
@@ -44,20 +44,6 @@ from drivers.port import SILENCE
 from drivers.ring import CADENCES, COUNTRY_CADENCE, country_cadence, ring_frequency
 
 log = logging.getLogger(__name__)
-
-@dataclass(frozen=True)
-class FxsTiming:
-    """FXS knobs (``board.ports.fxsN``)."""
-
-    ring_hz: float = 0.0              # 0: by country (20 or 25 Hz)
-    cid_delay_ms: float = 500.0       # first ring end → caller-ID FSK
-    open_loop_method: str = "auto"    # auto (relay if an ol pin is fitted) | relay | reversal
-    health_interval_s: float = 1.0
-    dtmf_source: str = "software"     # software | mt8870 | both
-    dsp_batch_frames: int = 5         # frames analysed together by the DTMF detector (5 = 100 ms)
-    cid_standard: str = "auto"        # auto (by country) | bell202 | v23 | dtmf
-    cid_timing: str = "auto"          # auto (by country) | after (the first ring) | before (the first ring)
-
 
 def resolve_cadence(cadence: str | None, country: str) -> tuple[str, tuple[int, ...]]:
     """A cadence name or country code (None: the office country) → (name, on/off ms)."""

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.fxo import FxoPort, FxoTiming
+from drivers.fxo import FxoPort
+from drivers.line_timing import FxoTiming
 from drivers.gpio.board import Signal
 from drivers.port import SILENCE
 from drivers.sim.audio import PullChannel
