@@ -4,8 +4,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import settings
 
 from drivers.clock import LoopClock, virtual_clock
+
+# Property tests explore the same examples on every run (no example database, no deadline): CI is never flaky.
+settings.register_profile("switchboard", derandomize=True, deadline=None, database=None)
+settings.load_profile("switchboard")
 
 
 @pytest.fixture
