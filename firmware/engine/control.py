@@ -134,6 +134,9 @@ class EngineCommands:
                 "parked_slot": slot,
                 "extension": extension, "caller_number": cid.get("number"), "caller_name": cid.get("name"),
                 "started_at": _iso(datetime.fromtimestamp(started, timezone.utc)),
+                "answered_at": (_iso(datetime.fromtimestamp(call.answered, timezone.utc))
+                                if call.answered is not None else None),
+                "dialled": call.dialled,
                 "legs": [leg.id for leg in call.legs if leg.up]}
 
     def _state(self, call: Any) -> str:

@@ -48,6 +48,7 @@ def test_snapshot_call_in_and_call_control(box):
     snap = call(clock, reg, "snapshot")
     engine_call = snap["calls"][0]
     assert engine_call["line"] == "line2" and engine_call["state"] == "attendant"
+    assert engine_call["answered_at"] is None          # the attendant's menu is not an answer
     call(clock, reg, "call.transfer", call=engine_call["id"], to="203")
     run(clock, 2)
     snap = call(clock, reg, "snapshot")
@@ -55,12 +56,18 @@ def test_snapshot_call_in_and_call_control(box):
     assert [p for p in snap["sim"]["phones"] if p["port"] == "fxs4"][0]["ringing"]
     call(clock, reg, "sim.lift", phone="fxs4")
     run(clock, 0.5)
-    assert call(clock, reg, "snapshot")["calls"][0]["state"] == "connected"
+    connected = call(clock, reg, "snapshot")["calls"][0]
+    assert connected["state"] == "connected" and connected["answered_at"] is not None
     heard = call(clock, reg, "sim.listen", call=res["call"], seconds=0.5)
     assert heard["format"] == "wav" and heard["seconds"] == 0.5
+    run(clock, 10)
     call(clock, reg, "call.hangup", call=engine_call["id"])
     run(clock, 1)
     assert call(clock, reg, "snapshot")["calls"] == []
+    assert box.engine.flush_call_log()
+    [row], _ = box.store.query_calls()           # the call log: answered by 203, talk time from the pick-up
+    assert row["disposition"] == "answered" and row["answered_at"] is not None
+    assert 10.0 <= row["talk_s"] <= 11.5 and row["duration_s"] > row["talk_s"] + 3 and row["extension"] == "203"
     assert call(clock, reg, "sim.call_in")["result"] == "ringing"
 
 
