@@ -28,8 +28,8 @@ from drivers.clock import Clock
 from drivers.errors import PortError
 from drivers.port import SILENCE, Port, PortEvent
 from firmware.engine.audio import ArraySource, AudioSource, ToneSource, next_frame
-from firmware.engine import calllog
 from firmware.engine.apps import APP_GRACE, App, AppRunner, Call, reap
+from firmware.engine.calllog import CallLogging
 from firmware.engine.bridge import Bridge, Mixer
 from firmware.engine.bus import EventBus
 from firmware.engine.leg import Leg
@@ -45,7 +45,7 @@ AUDIO_FAILURE_RETRY = 60.0
 """A port whose audio raised is reported again at most this often while it keeps failing."""
 
 
-class Engine(AppRunner):
+class Engine(AppRunner, CallLogging):
     """See the module docstring."""
 
     def __init__(self, clock: Clock, config: Any, store: Any = None,
@@ -197,31 +197,6 @@ class Engine(AppRunner):
         seconds = round(self.clock.now() - call.started, 2)
         self.bus.publish("call_end", call=call.id, seconds=seconds)
         self._log_call(call, seconds)
-
-    def _store_call_started(self, call: Call, port: Port, direction: str, caller_id: dict[str, Any] | None,
-                            extension: str | None) -> None:
-        line = self.lines.line_of_port(port.name)
-        calllog.started(self.store, call, direction, line.id if line else None, caller_id, extension,
-                        self.clock.wall().timestamp())
-
-    def update_call_log(self, call: Call, **fields: Any) -> None:
-        """Change fields of a call's open call-log row (``dialled``, ``extension``, ``line``…)."""
-        calllog.update(self.store, call, **fields)
-
-    def call_answered(self, call: Call | None, extension: str | None = None) -> None:
-        """A person (or a mailbox) answered ``call``: the first answer is kept and written to the call log
-        (talk time runs from it); ``extension`` is who answered."""
-        if call is None or call.answered is not None:
-            return
-        call.answered = self.clock.wall().timestamp()
-        calllog.answered(self.store, call, call.answered, extension)
-
-    def _log_call(self, call: Call, seconds: float) -> None:
-        calllog.ended(self.store, call, seconds, self.clock.wall().timestamp())
-
-    def flush_call_log(self, timeout: float = 5.0) -> bool:
-        """Wait until the call-log writes handed to the store's writer thread are on disk (tests, tools)."""
-        return calllog.flush(self.store, timeout)
 
     # -- bridging -----------------------------------------------------------------------------------
     def is_trunk(self, leg: Leg) -> bool:
@@ -379,22 +354,13 @@ class Engine(AppRunner):
     def _on_digit(self, event: PortEvent) -> None:
         leg = self._leg_at.get(event.port)
         digit = str(event.data.get("digit", ""))
-        if not self._dialing_accepted(event):
+        if not self.desk.accepts_digit(event):
             self.bus.publish("digit_ignored", port=event.port, digit=digit, source=event.data.get("source"))
             return
         self.bus.publish("digit", leg=leg.id if leg else None, port=event.port, digit=digit,
                          source=event.data.get("source"))
         if leg is not None and leg.up:
             leg._digit(digit, float(event.data.get("start", event.t)))
-
-    def _dialing_accepted(self, event: PortEvent) -> bool:
-        """``phones[].dialing``: a desk phone set to ``tone`` ignores pulse (rotary) digits, one set to ``pulse``
-        ignores tone (DTMF) digits; ``both`` (the default) takes either. Lines take what they hear."""
-        if self.desk.phone(event.port) is None:
-            return True
-        dialing = str(self.office.phone(event.port).get("dialing", "both"))
-        pulse = event.data.get("source") == "pulse"
-        return dialing == "both" or (dialing == "pulse") == pulse
 
     # -- office state ---------------------------------------------------------------------------------
     def set_night(self, active: bool) -> None:

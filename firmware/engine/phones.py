@@ -20,11 +20,8 @@ When the far party hangs up and the phone is still off hook, the loop is opened 
 machines release) and the phone hears reorder. Reorder or busy tone to a phone left off hook lasts
 ``timeouts.off_hook_warning`` seconds, then the phone hears silence until it hangs up.
 
-Forwarding (``extensions[].forward``, to another extension): ``always`` rings the target instead; ``busy``
-(busy or unavailable, not do-not-disturb) and ``no_answer`` (after the extension's ring timeout) ring the
-target next. Every way a call rings an extension goes through :meth:`DeskPhones.dial_extension`, so forwards
-apply to desk calls, the attendant, ring groups and transfers alike; at most ``MAX_FORWARDS`` hops, never
-back to an extension already tried or to the caller.
+Forwarding (``extensions[].forward``, to another extension) applies wherever an extension is rung:
+:mod:`firmware.engine.forward`.
 
 Transfer and park by hook flash: :mod:`firmware.engine.transfer`.
 
@@ -40,6 +37,7 @@ from drivers.errors import PortError
 from drivers.port import Port, PortEvent
 from firmware.engine.audio import Concat, SilenceSource
 from firmware.engine.leg import Leg, LegHungUp
+from firmware.engine.forward import Forwarding
 from firmware.engine.transfer import FlashTransfer
 
 if TYPE_CHECKING:
@@ -49,8 +47,6 @@ log = logging.getLogger(__name__)
 
 OPEN_LOOP_MS = 500
 """Open-loop disconnect sent to a phone whose far party hung up."""
-MAX_FORWARDS = 3
-"""A call follows at most this many forwards (``extensions[].forward``); a loop is never followed."""
 
 
 class Phone:
@@ -83,7 +79,7 @@ class Phone:
                 "state": state, "leg": self.leg.id if self.leg else None, "fault": self.port.fault}
 
 
-class DeskPhones:
+class DeskPhones(Forwarding):
     """The desk phones of the office; see the module docstring."""
 
     def __init__(self, engine: "Engine") -> None:
@@ -177,6 +173,15 @@ class DeskPhones:
             [SilenceSource(OPEN_LOOP_MS / 1000 + 0.5), self.engine.tone_source("reorder", warning)])
         self.engine.bus.publish("reorder", port=phone.port.name, reason="far_end_hung_up")
 
+    def accepts_digit(self, event: PortEvent) -> bool:
+        """``phones[].dialing``: a desk phone set to ``tone`` ignores pulse (rotary) digits, one set to ``pulse``
+        ignores tone (DTMF) digits; ``both`` (the default) takes either. Lines take what they hear."""
+        if event.port not in self.phones:
+            return True
+        dialing = str(self.engine.office.phone(event.port).get("dialing", "both"))
+        pulse = event.data.get("source") == "pulse"
+        return dialing == "both" or (dialing == "pulse") == pulse
+
     def _mwi(self, port: str) -> str:
         """``phones[].mwi``: how this phone shows waiting messages (stutter, lamp, both, none)."""
         return str(self.engine.office.phone(port).get("mwi", "both"))
@@ -192,38 +197,6 @@ class DeskPhones:
                     pass
 
     # -- ringing an extension -----------------------------------------------------------------------
-    async def dial_extension(self, caller: Leg, number: str, ring_timeout: float | None = None,
-                             hops: tuple[str, ...] = ()) -> str:
-        """Ring extension ``number`` for ``caller``, following its ``forward`` settings (see the module
-        docstring); see :meth:`firmware.engine.leg.Leg.dial_extension` for the result."""
-        number = str(number)
-        forward = (self.engine.office.extensions.get(number) or {}).get("forward") or {}
-        target = self._forward_to(forward.get("always"), caller, number, hops)
-        if target is not None:
-            return await self._forward(caller, number, target, "always", hops)
-        result = await self._ring_extension(caller, number, ring_timeout)
-        when = {"busy": "busy", "unavailable": "busy", "no_answer": "no_answer"}.get(result)
-        if when == "busy" and (self.engine.office.extensions.get(number) or {}).get("dnd"):
-            return result                     # do-not-disturb: straight to the mailbox, as documented
-        target = self._forward_to(forward.get(when) if when else None, caller, number, hops)
-        if target is not None:
-            return await self._forward(caller, number, target, when or "", hops)
-        return result
-
-    def _forward_to(self, target: Any, caller: Leg, number: str, hops: tuple[str, ...]) -> str | None:
-        """The extension to forward to, or None (no setting, not an extension, a loop, too many hops)."""
-        if target is None:
-            return None
-        target = str(target)
-        if (target == number or target in hops or target == caller.extension or len(hops) >= MAX_FORWARDS
-                or target not in self.engine.office.extensions):
-            return None
-        return target
-
-    async def _forward(self, caller: Leg, number: str, target: str, when: str, hops: tuple[str, ...]) -> str:
-        self.engine.bus.publish("forward", leg=caller.id, extension=number, to=target, when=when)
-        return await self.dial_extension(caller, target, None, hops + (number,))
-
     async def _ring_extension(self, caller: Leg, number: str, ring_timeout: float | None) -> str:
         engine = self.engine
         phone = self.phone_of_extension(number)

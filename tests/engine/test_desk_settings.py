@@ -250,3 +250,9 @@ def test_a_phone_shows_waiting_messages_as_its_mwi_setting_says(vclock, mwi, stu
     o.run(0.1)
     assert o.kinds("tone")[0]["tone"] == ("stutter" if stutter else "dial")
     o.stop()
+
+
+def test_do_not_disturb_is_not_forwarded_on_busy(vclock):
+    o = _forwarding_office(vclock, {"busy": "200"}, dnd=True)
+    assert o.kinds("forward") == [] and _rings(o, "fxs1") == 0
+    o.stop()
