@@ -12,6 +12,7 @@ application; here it is only listed, read in chunks, marked and deleted.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import inspect
@@ -211,7 +212,7 @@ def register_store_commands(registry: Registry, *, store: Store, config_service:
     registry.register("config.put", cs.put, schema=CONFIG_PUT_SCHEMA)
     registry.register("config.reload", cs.reload)
 
-    def calllog_query(limit: int = 50, offset: int = 0, **filters: Any) -> dict[str, Any]:
+    async def calllog_query(limit: int = 50, offset: int = 0, **filters: Any) -> dict[str, Any]:
         """Call-log rows (newest first) matching the filters, one page at a time."""
         for key in ("start", "end"):
             if key in filters:
@@ -219,6 +220,8 @@ def register_store_commands(registry: Registry, *, store: Store, config_service:
                     to_epoch(filters[key])
                 except StorageError as exc:
                     raise control_error("invalid_args", f"calllog.query: args.{key}: {exc}") from None
+        # a call that just ended may still be queued for the writer thread: let it land first (off the loop)
+        await asyncio.get_running_loop().run_in_executor(None, store.later.flush, 2.0)
         rows, total = store.query_calls(limit=limit, offset=offset, **filters)
         return {"calls": rows, "total": total, "limit": limit, "offset": offset}
 

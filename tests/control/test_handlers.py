@@ -164,6 +164,24 @@ def test_calllog_query(daemon):
     assert exc.value.code == "invalid_args" and "args.start" in str(exc.value)
 
 
+def test_calllog_query_sees_a_call_still_queued_for_the_writer(daemon, monkeypatch):
+    """The engine logs calls through the writer thread; a query right after the hang-up must still see it."""
+    import threading
+    client, store, *_ = daemon
+    gate = threading.Event()
+    real_started = store.call_started
+
+    def slow_started(*args, **kwargs):
+        gate.wait(5)                   # a slow disk: the write is still in the queue when the query comes
+        return real_started(*args, **kwargs)
+
+    monkeypatch.setattr(store, "call_started", slow_started)
+    store.later.call_started("late", "in", line="line1", caller_number="5550199", at="2026-01-09T10:00:00Z")
+    threading.Timer(0.2, gate.set).start()
+    page = client.call("calllog.query", limit=1)
+    assert [c["ref"] for c in page["calls"]] == ["late"]
+
+
 def test_voicemail_commands(daemon, tmp_path):
     client, store, *_ = daemon
     audio = tone_wav(1.0)                                           # 16 kB: several chunks of 5000
