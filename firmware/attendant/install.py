@@ -63,6 +63,7 @@ class Services:
         self.engine, self.data, self.index, self.speak_names = engine, data, index, speak_names
         self.clock = engine.clock
         self.mailer: Mailer | None = None
+        self.storage_full = False      # follows the "data" fault (the appliance watches the free space)
         self._smtp: Any = None
         self._office_name: str | None = None
         self.unsubscribe: Any = None
@@ -85,6 +86,7 @@ class Services:
             self._smtp, self._office_name = smtp, office_name
         self.voicemail = Voicemail(config, self.index, data, engine.clock, engine.bus.publish, self.mailer,
                                    engine.set_message_waiting)
+        self.voicemail.storage_full = self.storage_full
         self.router = router = Router(config, self.voicemail)
         self.attendant = Attendant(config, router, self.schedule)
         self.directory = Directory(config, router, self.voicemail, data / "prompts" / "names")
@@ -139,6 +141,13 @@ class Services:
             box = self.voicemail.mailbox(event.data.get("mailbox"))
             if box is not None:
                 self.voicemail.update_mwi(box)
+        elif event.kind in ("fault", "fault_cleared") and event.data.get("port") == "data":
+            reason = str(event.data.get("reason", ""))
+            full = event.kind == "fault" and ("full" in reason or "cannot be written" in reason)
+            if full != self.storage_full:
+                self.storage_full = self.voicemail.storage_full = full
+                log.warning("voicemail recording %s: the data partition %s", "stopped" if full else "resumed",
+                            "is full" if full else "has room again")
         elif event.kind == "config_applied":      # a new configuration (web page, config.put, reload)
             try:
                 self.reconfigure(as_mapping(self.engine.config))
@@ -186,7 +195,8 @@ def install(engine: Any, data_dir: Path | str, store: Store | None = None, *, sp
     store = store or engine.store or Store.for_clock(data / "switchboard.db", engine.clock)
     services = Services(engine, data, MessageIndex(store), speak_names)
     services.build(as_mapping(engine.config))
-    services.unsubscribe = engine.bus.subscribe(services.on_event, kinds=["night", "voicemail", "config_applied"])
+    kinds = ["night", "voicemail", "config_applied", "fault", "fault_cleared"]
+    services.unsubscribe = engine.bus.subscribe(services.on_event, kinds=kinds)
     return services
 
 

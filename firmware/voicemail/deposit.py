@@ -53,6 +53,9 @@ class Deposit:
         await self.record(leg, box)
 
     async def record(self, leg: Leg, box: "Mailbox") -> None:
+        if self.vm.storage_full:   # the box keeps room for the call log: say so before the caller speaks
+            await self._disk_full(leg)
+            return
         leg.flush_digits()
         await beep(leg)
         loop = asyncio.get_running_loop()

@@ -94,6 +94,7 @@ class Voicemail:
         self.publish = publish
         self.mailer = mailer
         self.mwi = mwi
+        self.storage_full = False   # the data partition is (nearly) full: no new recordings (set by the attendant)
         security = config.get("security") or {}
         self.pin_min_length = max(6, int(security.get("pin_min_length", 6)))
         self.guard = PinGuard.from_config(index, clock, security)

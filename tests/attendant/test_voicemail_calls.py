@@ -115,6 +115,22 @@ def test_full_disk_while_recording(office, monkeypatch):
     assert office.prompts()[-1] == "greeting-day"
 
 
+def test_a_full_data_partition_stops_new_recordings_until_there_is_room(office):
+    """The appliance's space watch reports the data partition full: callers are told before they speak."""
+    office.engine.bus.publish("fault", port="data", reason="the data partition is full")
+    office.call_in()
+    office.run(1)
+    office.press("1")
+    office.run(45)
+    assert "vm-disk-full" in office.prompts() and not office.kinds("record_start")
+    assert office.legs_up() == 0 and messages(office) == []
+    office.engine.bus.publish("fault_cleared", port="data")
+    to_sales_voicemail(office)               # room again: messages are taken as before
+    office.hang_up()
+    office.run(2)
+    assert len(messages(office)) == 1
+
+
 def test_desk_phone_feature_code_plays_envelope_and_saves(office):
     to_sales_voicemail(office)
     office.hang_up()
