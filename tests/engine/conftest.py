@@ -125,6 +125,18 @@ class Office:
     def emit(self, port: str, kind: str, **data: Any) -> None:
         self.ports[port].emit(kind, **data)
 
+    def dial(self, port: str, digits: str, **data: Any) -> None:
+        """Key ``digits`` on ``port``, one every 0.2 s; ``data`` (e.g. ``source=``) goes with each digit."""
+        for d in digits:
+            self.emit(port, "digit", digit=d, **data)
+            self.run(0.2)
+
+    def lift_and_dial(self, port: str, digits: str, **data: Any) -> None:
+        """Take ``port`` off hook, wait 0.5 s for dial tone, then :meth:`dial`."""
+        self.emit(port, "off_hook")
+        self.run(0.5)
+        self.dial(port, digits, **data)
+
 
 @pytest.fixture
 def office(vclock):

@@ -43,11 +43,7 @@ def test_an_incoming_call_answered_by_an_extension_has_answer_and_talk_time(vclo
 
 def test_an_unanswered_internal_call_has_no_answer_time(vclock, tmp_path):
     o, store = _office_with_store(vclock, tmp_path)
-    o.emit("fxs1", "off_hook")
-    o.run(0.5)
-    for d in "202":
-        o.emit("fxs1", "digit", digit=d)
-        o.run(0.2)
+    o.lift_and_dial("fxs1", "202")
     o.run(5)
     o.emit("fxs1", "on_hook")
     o.run(0.5)
@@ -59,11 +55,7 @@ def test_an_unanswered_internal_call_has_no_answer_time(vclock, tmp_path):
 
 def test_an_internal_call_answered_later_counts_talk_from_the_pick_up(vclock, tmp_path):
     o, store = _office_with_store(vclock, tmp_path)
-    o.emit("fxs1", "off_hook")
-    o.run(0.5)
-    for d in "202":
-        o.emit("fxs1", "digit", digit=d)
-        o.run(0.2)
+    o.lift_and_dial("fxs1", "202")
     o.run(6)
     o.emit("fxs3", "off_hook")
     o.run(20)

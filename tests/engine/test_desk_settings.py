@@ -17,11 +17,7 @@ def test_a_phone_takes_the_digits_its_dialing_setting_accepts(vclock, dialing, s
     if dialing is not None:
         doc["phones"][1]["dialing"] = dialing          # fxs2, extension 201
     o = Office(vclock, doc).start()
-    o.emit("fxs2", "off_hook")
-    o.run(0.5)
-    for d in "202":
-        o.emit("fxs2", "digit", digit=d, source=source)
-        o.run(0.2)
+    o.lift_and_dial("fxs2", "202", source=source)
     rang = any(c[0] == "ring" for c in o.ports["fxs3"].commands)
     assert rang is heard
     assert bool(o.kinds("digit_ignored")) is not heard
@@ -32,11 +28,7 @@ def test_a_call_is_warned_then_cleared_at_max_call(vclock):
     doc = copy.deepcopy(OFFICE)
     doc["timeouts"]["max_call"] = 120
     o = Office(vclock, doc).start()
-    o.emit("fxs2", "off_hook")
-    o.run(0.5)
-    for d in "202":
-        o.emit("fxs2", "digit", digit=d)
-        o.run(0.2)
+    o.lift_and_dial("fxs2", "202")
     o.emit("fxs3", "off_hook")
     o.run(80)
     assert o.kinds("max_call_warning") == []
@@ -84,9 +76,7 @@ def _transferred_call(vclock, recall=10):
     o.run(2)
     o.emit("fxs2", "flash")                # and transfers it, blind, to 202
     o.run(0.5)
-    for d in "202":
-        o.emit("fxs2", "digit", digit=d)
-        o.run(0.2)
+    o.dial("fxs2", "202")
     o.emit("fxs2", "on_hook")
     o.run(0.5)
     return o
@@ -133,11 +123,7 @@ def test_a_phone_left_off_hook_hears_its_tone_for_off_hook_warning_then_silence(
     o = Office(vclock, doc).start()
     port = o.ports["fxs2"]
     port.keep_written = True
-    o.emit("fxs2", "off_hook")
-    o.run(0.5)
-    for d in digits:
-        o.emit("fxs2", "digit", digit=d)
-        o.run(0.2)
+    o.lift_and_dial("fxs2", digits)
     o.run(10.2 if not digits else 0.2)     # dial tone gives up after first_digit (10 s) when nothing is dialled
     port.written.clear()
     o.run(2)
@@ -157,11 +143,7 @@ def test_after_the_far_end_hangs_up_reorder_stops_after_off_hook_warning(vclock)
     doc = copy.deepcopy(OFFICE)
     doc["timeouts"]["off_hook_warning"] = 5
     o = Office(vclock, doc).start()
-    o.emit("fxs2", "off_hook")
-    o.run(0.5)
-    for d in "202":
-        o.emit("fxs2", "digit", digit=d)
-        o.run(0.2)
+    o.lift_and_dial("fxs2", "202")
     o.emit("fxs3", "off_hook")
     o.run(2)
     o.emit("fxs3", "on_hook")             # 202 hangs up; 201 stays off hook
@@ -181,11 +163,7 @@ def _forwarding_office(vclock, forward, **ext):
     doc["extensions"][2]["forward"] = forward      # 202 on fxs3
     doc["extensions"][2].update(ext)
     o = Office(vclock, doc).start()
-    o.emit("fxs2", "off_hook")                     # 201 calls 202
-    o.run(0.5)
-    for d in "202":
-        o.emit("fxs2", "digit", digit=d)
-        o.run(0.2)
+    o.lift_and_dial("fxs2", "202")                 # 201 calls 202
     return o
 
 
@@ -213,11 +191,7 @@ def test_forward_on_busy(vclock):
     o.run(0.5)
     o.emit("fxs3", "off_hook")                     # 202 is now busy
     o.run(0.5)
-    o.emit("fxs2", "off_hook")
-    o.run(0.5)
-    for d in "202":
-        o.emit("fxs2", "digit", digit=d)
-        o.run(0.2)
+    o.lift_and_dial("fxs2", "202")
     assert o.kinds("forward")[-1]["when"] == "busy" and _rings(o, "fxs1") == 1
     o.stop()
 
@@ -227,11 +201,7 @@ def test_forwards_never_loop(vclock):
     doc["extensions"][2]["forward"] = {"always": "200"}
     doc["extensions"][0]["forward"] = {"always": "202"}
     o = Office(vclock, doc).start()
-    o.emit("fxs2", "off_hook")
-    o.run(0.5)
-    for d in "202":
-        o.emit("fxs2", "digit", digit=d)
-        o.run(0.2)
+    o.lift_and_dial("fxs2", "202")
     assert [e["to"] for e in o.kinds("forward")] == ["200"] and _rings(o, "fxs1") == 1
     o.stop()
 

@@ -106,16 +106,8 @@ def test_stutter_dial_tone_when_messages_wait(office):
     assert office.kinds("tone")[0]["tone"] == "stutter"
 
 
-def _dial(office, port, digits):
-    for d in digits:
-        office.emit(port, "digit", digit=d)
-        office.run(0.2)
-
-
 def test_extension_to_extension_rings_with_caller_id_and_bridges(office):
-    office.emit("fxs2", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs2", "202")
+    office.lift_and_dial("fxs2", "202")
     ring = [c for c in office.ports["fxs3"].commands if c[0] == "ring"][0]
     assert ring[1] == "US" and ring[2]["number"] == "201" and ring[2]["name"] == "Sales"
     assert office.kinds("tone")[-1]["tone"] == "ringback"
@@ -132,17 +124,13 @@ def test_extension_to_extension_rings_with_caller_id_and_bridges(office):
 
 def test_busy_extension_gives_busy_tone(office):
     office.emit("fxs3", "off_hook")
-    office.emit("fxs2", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs2", "202")
+    office.lift_and_dial("fxs2", "202")
     assert office.kinds("dial_result")[-1]["result"] == "busy"
     assert office.kinds("tone")[-1]["tone"] == "busy"
 
 
 def test_unanswered_extension_rings_out_and_stops_ringing(office):
-    office.emit("fxs1", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs1", "201")
+    office.lift_and_dial("fxs1", "201")
     office.run(21)
     assert office.kinds("dial_result")[-1]["result"] == "no_answer"
     assert office.ports["fxs2"].names()[-1] == "stop_ring"
@@ -154,9 +142,7 @@ def test_an_extensions_own_ring_timeout_overrides_the_office_one(office):
     doc = {**config, "extensions": [dict(e) for e in config["extensions"]]}
     next(e for e in doc["extensions"] if e["number"] == "201")["ring_timeout"] = 5
     office.engine.reconfigure(doc)
-    office.emit("fxs1", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs1", "201")
+    office.lift_and_dial("fxs1", "201")
     office.run(4.5)
     assert not office.kinds("dial_result")           # still ringing after 4.5 s
     office.run(1)
@@ -164,28 +150,22 @@ def test_an_extensions_own_ring_timeout_overrides_the_office_one(office):
 
 
 def test_operator_and_unknown_numbers(office):
-    office.emit("fxs2", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs2", "0")
+    office.lift_and_dial("fxs2", "0")
     assert office.kinds("ringing")[-1]["extension"] == "200"
     office.emit("fxs2", "on_hook")
     office.run(0.1)
     assert office.ports["fxs1"].names()[-1] == "stop_ring"
-    office.emit("fxs2", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs2", "5")
+    office.lift_and_dial("fxs2", "5")
     assert office.kinds("reorder")[-1]["reason"] == "no_such_number"
 
 
 def test_outgoing_hunts_last_line_first_waits_for_dial_tone_and_dials(office):
-    office.emit("fxs1", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs1", "9")
+    office.lift_and_dial("fxs1", "9")
     assert office.ports["fxo2"].names() == ["seize"] and office.ports["fxo1"].names() == []
-    _dial(office, "fxs1", "55")       # typed before dial tone: held, dialled after
+    office.dial("fxs1", "55")       # typed before dial tone: held, dialled after
     office.emit("fxo2", "dial_tone")
     office.run(0.1)
-    _dial(office, "fxs1", "5")
+    office.dial("fxs1", "5")
     office.run(5)
     assert [c for c in office.ports["fxo2"].commands if c[0] == "dial"] == [("dial", "555")]  # checked, then dialled
     assert office.kinds("dialled")[0]["digits"] == "555"
@@ -198,26 +178,18 @@ def test_outgoing_hunts_last_line_first_waits_for_dial_tone_and_dials(office):
 
 def test_second_outgoing_takes_line1_and_third_hears_reorder(office):
     for port in ("fxs1", "fxs2"):
-        office.emit(port, "off_hook")
-        office.run(0.5)
-        _dial(office, port, "9")
+        office.lift_and_dial(port, "9")
     assert office.ports["fxo2"].names() == ["seize"] and office.ports["fxo1"].names() == ["seize"]
-    office.emit("fxs3", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs3", "9")
+    office.lift_and_dial("fxs3", "9")
     assert office.kinds("reorder")[-1]["reason"] == "not_allowed"  # 202 may not dial out in this office
     office.emit("fxs3", "on_hook")
     office.engine.office.doc["trunks"]["outgoing"]["allowed_extensions"].append("202")
-    office.emit("fxs3", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs3", "9")
+    office.lift_and_dial("fxs3", "9")
     assert office.kinds("reorder")[-1]["reason"] == "all_lines_busy"
 
 
 def test_no_dial_tone_tries_the_next_line_then_reorder(office):
-    office.emit("fxs1", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs1", "9")
+    office.lift_and_dial("fxs1", "9")
     office.run(3.5)
     assert office.ports["fxo2"].names() == ["seize", "release"]
     assert office.ports["fxo1"].names() == ["seize"]
@@ -228,12 +200,10 @@ def test_no_dial_tone_tries_the_next_line_then_reorder(office):
 
 
 def test_a_dead_line_is_skipped_for_the_next(office):
-    office.emit("fxs1", "off_hook")
-    office.run(0.5)
-    _dial(office, "fxs1", "9")
+    office.lift_and_dial("fxs1", "9")
     office.run(3.5)
     office.emit("fxo1", "dial_tone")
-    _dial(office, "fxs1", "123")
+    office.dial("fxs1", "123")
     office.run(5)
     assert [c for c in office.ports["fxo1"].commands if c[0] == "dial"] == [("dial", "123")]
 
@@ -314,11 +284,9 @@ def test_outgoing_call_is_logged_with_the_number_dialled(vclock, tmp_path):
     o = Office(vclock)
     o.engine.store = store
     o.start()
-    o.emit("fxs1", "off_hook")
-    o.run(0.5)
-    _dial(o, "fxs1", "9")
+    o.lift_and_dial("fxs1", "9")
     o.emit("fxo2", "dial_tone")
-    _dial(o, "fxs1", "5551234")
+    o.dial("fxs1", "5551234")
     o.run(5)
     o.emit("fxs1", "on_hook")
     o.run(0.1)
@@ -404,9 +372,7 @@ def test_do_not_disturb_presence_makes_the_extension_busy(vclock, tmp_path):
     o.engine.store = store
     o.start()
     store.set_presence("202", "dnd")
-    o.emit("fxs2", "off_hook")
-    o.run(0.5)
-    _dial(o, "fxs2", "202")
+    o.lift_and_dial("fxs2", "202")
     assert o.kinds("dial_result")[-1]["result"] == "busy"
     assert not [c for c in o.ports["fxs3"].commands if c[0] == "ring"]
     o.stop()

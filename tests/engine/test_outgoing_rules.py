@@ -17,20 +17,12 @@ def _start(vclock, doc):
     return Office(vclock, doc).start()
 
 
-def _dial(o, port, digits):
-    for d in digits:
-        o.emit(port, "digit", digit=d)
-        o.run(0.2)
-
-
 def _dialled(o, port):
     return [c[1] for c in o.ports[port].commands if c[0] == "dial"]
 
 
 def _go_out(o, phone="fxs1", line="fxo2"):
-    o.emit(phone, "off_hook")
-    o.run(0.5)
-    _dial(o, phone, "9")
+    o.lift_and_dial(phone, "9")
     o.emit(line, "dial_tone")
     o.run(0.1)
 
@@ -38,7 +30,7 @@ def _go_out(o, phone="fxs1", line="fxo2"):
 def test_a_blocked_prefix_is_refused_before_anything_is_dialled(vclock):
     o = _start(vclock, _office(vclock, blocked_prefixes=["1900", "011"]))
     _go_out(o)
-    _dial(o, "fxs1", "19005551234")
+    o.dial("fxs1", "19005551234")
     o.run(5)
     assert _dialled(o, "fxo2") == []
     [refused] = o.kinds("outgoing_refused")
@@ -51,7 +43,7 @@ def test_a_blocked_prefix_is_refused_before_anything_is_dialled(vclock):
 def test_a_number_not_blocked_is_dialled_whole(vclock):
     o = _start(vclock, _office(vclock, blocked_prefixes=["1900"]))
     _go_out(o)
-    _dial(o, "fxs1", "5551234")
+    o.dial("fxs1", "5551234")
     o.run(5)
     assert _dialled(o, "fxo2") == ["5551234"] and o.kinds("outgoing_refused") == []
     o.stop()
@@ -60,7 +52,7 @@ def test_a_number_not_blocked_is_dialled_whole(vclock):
 def test_more_digits_than_max_digits_is_refused(vclock):
     o = _start(vclock, _office(vclock, max_digits=7))
     _go_out(o)
-    _dial(o, "fxs1", "55512345")           # 8 digits
+    o.dial("fxs1", "55512345")           # 8 digits
     o.run(5)
     assert _dialled(o, "fxo2") == []
     assert o.kinds("outgoing_refused")[0]["reason"] == "too_many_digits"
@@ -70,7 +62,7 @@ def test_more_digits_than_max_digits_is_refused(vclock):
 def test_max_digits_itself_is_accepted(vclock):
     o = _start(vclock, _office(vclock, max_digits=7))
     _go_out(o)
-    _dial(o, "fxs1", "5551234#")
+    o.dial("fxs1", "5551234#")
     o.run(1)
     assert _dialled(o, "fxo2") == ["5551234"]
     o.stop()
@@ -79,7 +71,7 @@ def test_max_digits_itself_is_accepted(vclock):
 def test_an_extension_not_allowed_out_may_still_call_emergency_without_waiting(vclock):
     o = _start(vclock, _office(vclock, emergency_numbers=["911"], blocked_prefixes=["9"]))
     _go_out(o, phone="fxs3")                 # 202 is not in allowed_extensions
-    _dial(o, "fxs3", "11")                   # 9-1-1
+    o.dial("fxs3", "11")                   # 9-1-1
     assert _dialled(o, "fxo2") == ["911"]    # dialled at once, no inter-digit wait
     assert o.kinds("emergency_call")[0]["digits"] == "911"
     o.run(1)
@@ -90,7 +82,7 @@ def test_an_extension_not_allowed_out_may_still_call_emergency_without_waiting(v
 def test_an_extension_not_allowed_out_is_refused_anything_else(vclock):
     o = _start(vclock, _office(vclock, emergency_numbers=["911"]))
     _go_out(o, phone="fxs3")
-    _dial(o, "fxs3", "5551234")
+    o.dial("fxs3", "5551234")
     o.run(5)
     assert _dialled(o, "fxo2") == [] and o.kinds("outgoing_refused")[0]["reason"] == "not_allowed"
     o.stop()
@@ -101,9 +93,7 @@ def test_an_emergency_number_dialled_directly_takes_a_line_not_marked_for_outgoi
     doc["lines"][0]["outgoing"] = False
     doc["lines"][1]["enabled"] = False
     o = _start(vclock, doc)
-    o.emit("fxs3", "off_hook")
-    o.run(0.5)
-    _dial(o, "fxs3", "112")
+    o.lift_and_dial("fxs3", "112")
     assert o.ports["fxo1"].names() == ["seize"] and o.ports["fxo2"].names() == []
     o.emit("fxo1", "dial_tone")
     o.run(0.1)
@@ -119,9 +109,7 @@ def test_a_line_out_of_service_is_never_seized_nor_answered(vclock):
     o.emit("fxo2", "caller_id", number="5551234")
     o.run(8)
     assert o.ports["fxo2"].names() == [] and o.kinds("answer") == []
-    o.emit("fxs1", "off_hook")
-    o.run(0.5)
-    _dial(o, "fxs1", "9")
+    o.lift_and_dial("fxs1", "9")
     assert o.ports["fxo1"].names() == ["seize"] and o.ports["fxo2"].names() == []
     o.stop()
 
@@ -138,9 +126,7 @@ def test_incoming_false_rings_on_and_outgoing_false_is_not_seized(vclock):
     o.emit("fxo1", "ring_abandoned")
     assert o.kinds("missed")
     o.run(1)
-    o.emit("fxs1", "off_hook")
-    o.run(0.5)
-    _dial(o, "fxs1", "9")
+    o.lift_and_dial("fxs1", "9")
     assert o.ports["fxo1"].names() == ["seize"] and o.ports["fxo2"].names() == []
     o.stop()
 
