@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import os
 import shutil
@@ -234,9 +235,7 @@ class Daemon:
 
     # -- web UI child -----------------------------------------------------------------------------
     def _start_web(self) -> None:
-        try:
-            import webui.serve  # noqa: F401 - only checks that the web UI is installed
-        except ModuleNotFoundError:
+        if importlib.util.find_spec("webui") is None:   # looked up, not imported: firmware never imports webui
             self._say("web UI not installed; run with --no-web to silence this")
             return
         cmd = [sys.executable, "-m", "firmware.cli", "web", "--socket", str(self.socket_path),
