@@ -41,14 +41,8 @@ def inside(base: Path, *parts: str) -> Path:
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, fsync and rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _write_temp(path, data, mode)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         _unlink_quietly(tmp)
@@ -59,6 +53,22 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
 def create_exclusive(path: Path, data: bytes, mode: int = 0o600) -> bool:
     """Write ``path`` only if it does not exist yet (atomically); return False if it already did."""
     path = Path(path)
+    tmp = _write_temp(path, data, mode)
+    try:
+        os.link(tmp, path)  # fails with FileExistsError if someone else won the race
+    except FileExistsError:
+        return False
+    finally:
+        _unlink_quietly(tmp)
+    fsync_dir(path.parent)
+    return True
+
+
+def _write_temp(path: Path, data: bytes, mode: int) -> str:
+    """``data`` in a new, fsynced temporary file beside ``path`` (folder created), with ``mode``; its name.
+
+    On any failure the temporary file is removed and the error raised.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -67,13 +77,10 @@ def create_exclusive(path: Path, data: bytes, mode: int = 0o600) -> bool:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
-        os.link(tmp, path)  # fails with FileExistsError if someone else won the race
-    except FileExistsError:
-        return False
-    finally:
+    except BaseException:
         _unlink_quietly(tmp)
-    fsync_dir(path.parent)
-    return True
+        raise
+    return tmp
 
 
 def fsync_dir(folder: Path) -> None:
