@@ -134,6 +134,21 @@ def take_frame(queue: FrameQueue, counters: ChannelCounters) -> np.ndarray:
     return frame
 
 
+def put_frame(queue: FrameQueue, frame: np.ndarray, counters: ChannelCounters) -> None:
+    """Queue ``frame``; when the queue was full its oldest frame is dropped (``overruns += 1``)."""
+    if not queue.put(frame):
+        counters["overruns"] += 1
+
+
+def put_samples(queue: FrameQueue, samples: np.ndarray, counters: ChannelCounters) -> np.ndarray:
+    """Queue each whole frame of ``samples`` (a copy, through :func:`put_frame`); return the rest (fewer than
+    ``FRAME_SAMPLES`` samples, a copy) for the caller to put in front of the next samples."""
+    whole = len(samples) - len(samples) % FRAME_SAMPLES
+    for start in range(0, whole, FRAME_SAMPLES):
+        put_frame(queue, samples[start:start + FRAME_SAMPLES].copy(), counters)
+    return samples[whole:].copy()
+
+
 def trim_latency(queue: FrameQueue, high_water: int, low_water: int, counters: ChannelCounters) -> None:
     """When more than ``high_water`` frames wait (the far clock runs ahead), drop the oldest down to
     ``low_water``, counting ``skew_drops``: latency never builds up over a long call."""
@@ -169,8 +184,7 @@ class MemoryChannel:
         if self.closed:
             return
         self.counters["frames_out"] += 1
-        if not self._playback.put(frame):
-            self.counters["overruns"] += 1
+        put_frame(self._playback, frame, self.counters)
 
     def close(self) -> None:
         self.closed = True
@@ -189,14 +203,10 @@ class MemoryChannel:
             return
         if len(self._partial):
             samples = np.concatenate((self._partial, samples.ravel()))
-        whole = len(samples) - len(samples) % FRAME_SAMPLES
-        for start in range(0, whole, FRAME_SAMPLES):
-            self._capture_frame(samples[start:start + FRAME_SAMPLES].copy())
-        self._partial = samples[whole:].copy()
+        self._partial = put_samples(self._capture, samples, self.counters)
 
     def _capture_frame(self, frame: np.ndarray) -> None:
-        if not self._capture.put(frame):
-            self.counters["overruns"] += 1
+        put_frame(self._capture, frame, self.counters)
 
     def far_read(self) -> np.ndarray:
         """The next frame the port played, or silence when it played nothing."""

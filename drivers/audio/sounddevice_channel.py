@@ -32,7 +32,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from drivers.audio.backend import PREFERRED_RATES, AudioBackend, AudioStream
-from drivers.audio.base import FaultCallback, FrameQueue, check_frame, new_counters, take_frame, trim_latency
+from drivers.audio.base import (FaultCallback, FrameQueue, check_frame, new_counters, put_frame, put_samples,
+                                take_frame, trim_latency)
 from drivers.audio.resample import Resampler, to_int16
 from drivers.clock import Clock, Timer
 from drivers.errors import HardwareError
@@ -210,8 +211,7 @@ class SoundDeviceChannel:
         self.counters["frames_out"] += 1
         self._started_playing = True
         trim_latency(self._playback, self.high_water - 1, self.low_water, self.counters)
-        if not self._playback.put(frame):
-            self.counters["overruns"] += 1
+        put_frame(self._playback, frame, self.counters)
 
     # -- sound-system thread --------------------------------------------------------------------------
     def _callback(self, indata: np.ndarray, outdata: np.ndarray, xrun: bool) -> None:
@@ -235,11 +235,7 @@ class SoundDeviceChannel:
         if not self._aligned_in:  # the resampler's look-ahead shortens the first block: drop that remainder once,
             self._aligned_in = True  # so later blocks complete their frame in the same callback (-1 frame delay)
             samples = samples[len(samples) % FRAME_SAMPLES:]
-        whole = len(samples) - len(samples) % FRAME_SAMPLES
-        for start in range(0, whole, FRAME_SAMPLES):
-            if not self._capture.put(samples[start:start + FRAME_SAMPLES].copy()):
-                self.counters["overruns"] += 1
-        self._in_partial = samples[whole:].copy()
+        self._in_partial = put_samples(self._capture, samples, self.counters)
 
     def _give_playback(self, outdata: np.ndarray) -> None:
         need = len(outdata)

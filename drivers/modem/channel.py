@@ -21,8 +21,8 @@ from typing import Callable
 
 import numpy as np
 
-from drivers.audio.base import (DEFAULT_DEPTH, FaultCallback, FrameQueue, check_frame, new_counters, take_frame,
-                                trim_latency)
+from drivers.audio.base import (DEFAULT_DEPTH, FaultCallback, FrameQueue, check_frame, new_counters, put_frame,
+                                take_frame, trim_latency)
 from drivers.port import FRAME_SAMPLES
 
 
@@ -84,8 +84,7 @@ class ModemAudioChannel:
         whole = len(data) - len(data) % self.bytes_per_frame
         for start in range(0, whole, self.bytes_per_frame):
             frame = decode(data[start:start + self.bytes_per_frame], self.sample_format)
-            if not self._capture.put(frame):
-                self.counters["overruns"] += 1
+            put_frame(self._capture, frame, self.counters)
         self._partial = data[whole:]
 
     # -- loop thread ----------------------------------------------------------------------------------
@@ -102,8 +101,7 @@ class ModemAudioChannel:
         self._silent = self._silent + 1 if silent else 0
         if self.sender is None:
             if not silent or len(self._pending):
-                if not self._pending.put(frame):
-                    self.counters["overruns"] += 1
+                put_frame(self._pending, frame, self.counters)
                 if self.half_duplex and self.on_want is not None and not silent:
                     self.on_want("transmit")
             return
