@@ -2,7 +2,8 @@
 
 The end-to-end scenarios run on the simulated office (``drivers/sim``); these tests drive the engine at the
 port-event level so each dialogue can be checked quickly: ``call_in()``, ``press("12")``, ``speak(3)``,
-``hang_up()``, ``answer("fxs2")``, and the bus transcript (``prompts()``, ``kinds("...")``).
+``hang_up()``, ``answer("fxs2")``, ``feature_code("fxs2", "*98", pin)``, and the bus transcript (``prompts()``,
+``kinds("...")``).
 """
 from __future__ import annotations
 
@@ -83,6 +84,14 @@ class Office(ProbeOffice):
 
     def hang_up_phone(self, port: str) -> None:
         self.put_down(port)
+
+    def feature_code(self, phone: str, code: str, pin: str) -> None:
+        """From desk phone ``phone``: lift, key ``code`` after 0.5 s of dial tone, then ``pin`` and # 1 s later."""
+        self.lift(phone)
+        self.run(0.5)
+        self.press(code, port=phone)
+        self.run(1)
+        self.press(pin + "#", port=phone)
 
     def errors(self) -> list[dict]:
         return self.kinds("app_error")

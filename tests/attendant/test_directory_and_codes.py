@@ -64,20 +64,12 @@ def test_no_match_is_said(office):
 
 
 def test_day_night_feature_code_needs_the_pin(office):
-    office.lift("fxs1")
-    office.run(0.5)
-    office.press("*28", port="fxs1")
-    office.run(1)
-    office.press("1234#", port="fxs1")
+    office.feature_code("fxs1", "*28", "1234")
     office.run(3)
     assert office.services.schedule.state() == "day" and "sched-pin-incorrect" in office.prompts()
     office.hang_up_phone("fxs1")
     office.run(1)
-    office.lift("fxs1")
-    office.run(0.5)
-    office.press("*28", port="fxs1")
-    office.run(1)
-    office.press("4711#", port="fxs1")
+    office.feature_code("fxs1", "*28", "4711")
     office.run(3)
     assert office.services.schedule.state() == "override" and office.engine.night is True
     assert "sched-night-mode" in office.prompts()

@@ -215,11 +215,7 @@ def test_wrong_pins_lock_the_mailbox_across_calls(office):
 
 
 def test_greeting_recorded_by_phone_is_then_played(office):
-    office.lift("fxs2")
-    office.run(0.5)
-    office.press("*98", port="fxs2")
-    office.run(1)
-    office.press("480716#", port="fxs2")
+    office.feature_code("fxs2", "*98", "480716")
     office.run(1)
     office.press("3", port="fxs2")           # greetings
     office.run(1)
@@ -240,11 +236,7 @@ def test_greeting_recorded_by_phone_is_then_played(office):
 
 
 def test_pin_change_refuses_trivial_pins(office):
-    office.lift("fxs2")
-    office.run(0.5)
-    office.press("*98", port="fxs2")
-    office.run(1)
-    office.press("480716#", port="fxs2")
+    office.feature_code("fxs2", "*98", "480716")
     office.run(1)
     office.press("4", port="fxs2")
     office.run(1)
@@ -311,11 +303,7 @@ def test_a_weak_configured_pin_must_be_changed_at_login(office_at):
     cfg = config()
     cfg["extensions"][3] = dict(cfg["extensions"][3], pin="1234")
     office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
-    office.lift("fxs4")
-    office.run(0.5)
-    office.press("*98", port="fxs4")
-    office.run(1)
-    office.press("1234#", port="fxs4")
+    office.feature_code("fxs4", "*98", "1234")
     office.run(5)
     assert office.prompts()[-2:] == ["vm-pin-must-change", "vm-new-pin"]
     office.press("731904#", port="fxs4")
