@@ -19,6 +19,10 @@ What it is: :class:`Leg` — ``id``, ``port``, ``caller_id``, ``direction`` (``"
 ``await leg.dial_extension(number, ring_timeout=None) -> "answered"|"busy"|"no_answer"|"unavailable"``
     rings the extension's phone (country cadence, caller ID); the caller hears ringback; answered → the two
     are bridged until either hangs up.
+``await leg.dial_extensions(numbers, ring_timeout=None) -> (result, answered_number)``
+    rings the free phones of all ``numbers`` at once (a ring group's ``ringall``); the first lifted is bridged
+    with the caller until either hangs up, the others stop ringing. Result ``"answered"`` (with the number),
+    ``"no_answer"``, ``"busy"`` or ``"unavailable"`` (number None); see :mod:`firmware.engine.ringall`.
 ``await leg.sleep(seconds)``, ``await leg.wait_hangup()``, ``await leg.hangup()``, ``leg.flush_digits()``.
 
 Every await raises :class:`LegHungUp` when the far end hangs up (or has already), except ``record``.
@@ -30,7 +34,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
@@ -337,6 +341,12 @@ class Leg:
         """Ring an extension and bridge on answer; see the module docstring."""
         self._check()
         return await self.engine.dial_extension(self, number, ring_timeout)
+
+    async def dial_extensions(self, numbers: Iterable[str],
+                              ring_timeout: float | None = None) -> tuple[str, str | None]:
+        """Ring several extensions at once, bridge the first to answer; see the module docstring."""
+        self._check()
+        return await self.engine.desk.dial_extensions(self, numbers, ring_timeout)
 
     async def hangup(self) -> None:
         """End this leg (releases the line; a desk phone hears reorder until it hangs up)."""

@@ -21,7 +21,8 @@ machines release) and the phone hears reorder. Reorder or busy tone to a phone l
 ``timeouts.off_hook_warning`` seconds, then the phone hears silence until it hangs up.
 
 Forwarding (``extensions[].forward``, to another extension) applies wherever an extension is rung:
-:mod:`firmware.engine.forward`.
+:mod:`firmware.engine.forward`. Ringing several phones at once for one caller (a ring group's ``ringall``):
+:mod:`firmware.engine.ringall`.
 
 Transfer and park by hook flash: :mod:`firmware.engine.transfer`.
 
@@ -38,6 +39,7 @@ from drivers.port import Port, PortEvent
 from firmware.engine.audio import Concat, SilenceSource
 from firmware.engine.leg import Leg, LegHungUp
 from firmware.engine.forward import Forwarding
+from firmware.engine.ringall import RingAll
 from firmware.engine.transfer import FlashTransfer
 
 if TYPE_CHECKING:
@@ -79,7 +81,7 @@ class Phone:
                 "state": state, "leg": self.leg.id if self.leg else None, "fault": self.port.fault}
 
 
-class DeskPhones(Forwarding):
+class DeskPhones(Forwarding, RingAll):
     """The desk phones of the office; see the module docstring."""
 
     def __init__(self, engine: "Engine") -> None:
@@ -138,10 +140,13 @@ class DeskPhones(Forwarding):
                 self.transfer.flashed(phone.leg)
 
     def _off_hook(self, phone: Phone) -> None:
-        if phone.state == "ringing" and phone.answer is not None and not phone.answer.done():
-            self._set(phone, "off_hook")
-            phone.answer.set_result(True)
-            return
+        if phone.state == "ringing":
+            if phone.answer is not None and not phone.answer.done():
+                self._set(phone, "off_hook")
+                phone.answer.set_result(phone.port.name)   # shared by the phones of a ring-all
+                return
+            self._stop_ring(phone)   # another phone took the call a moment ago: an ordinary off hook
+            phone.answer, phone.ringing_for = None, None
         if phone.state != "idle":
             return
         self._set(phone, "off_hook")
@@ -213,19 +218,7 @@ class DeskPhones(Forwarding):
         if not answered:
             engine.bus.publish("dial_result", leg=caller.id, extension=str(number), result="no_answer")
             return "no_answer"
-        callee = engine.new_leg(phone.port, "internal", {"number": phone.number,
-                                "name": (phone.extension or {}).get("name")},
-                                call=caller.call, extension=phone.number)
-        phone.leg = callee
-        if caller.hung_up:  # the caller gave up just as the phone was lifted
-            engine.hangup_leg(callee, "far_end_hung_up")
-            raise LegHungUp(caller)
-        engine.bus.publish("dial_result", leg=caller.id, extension=str(number), result="answered")
-        engine.bridge(caller, callee)
-        engine.call_answered(caller.call, phone.number)
-        await engine.wait_any_gone(caller, callee)
-        if callee.up:
-            engine.hangup_leg(callee, "far_end_hung_up")
+        await self._connect(caller, phone, str(number))
         return "answered"
 
     def _availability(self, phone: Phone | None) -> str | None:
