@@ -48,6 +48,7 @@ _FREQS = DTMF_ROWS + DTMF_COLS + (0.0,) + _GUARD_FREQS
 _DC = 8
 _WIN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(SEG) / SEG)  # periodic Hann: halves overlap-add to 1
 _HALF_SUM = float(_WIN.sum()) / 2.0  # |partial| of a sine of amplitude a is a * _HALF_SUM
+_EMPTY = np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,39 @@ class _Track:
         self.last_on_rho = 0.0
         self.active = False
 
-    def rho(self, mags: np.ndarray) -> float:
-        """Fraction of a hop covered by this digit's tones (0..1)."""
-        return min(1.0, float(mags[self.row]) / self.ref_r, float(mags[self.col]) / self.ref_c)
+    def rho(self, mags: list[float]) -> float:
+        """Fraction of a hop covered by this digit's tones (0..1), from the hop's partial magnitudes."""
+        return min(1.0, mags[self.row] / self.ref_r, mags[self.col] / self.ref_c)
+
+
+class _Windows:
+    """Window sums over the hops of one block, worked out once for all hops the block classifies: the
+    power of each channel's window sum, and each hop's partials as plain complex numbers."""
+
+    __slots__ = ("_m", "_power", "_q", "_e")
+
+    def __init__(self, allq: np.ndarray, alle: np.ndarray, m: int) -> None:
+        n = allq.shape[0] - m + 1
+        acc = allq[:n].copy()                       # acc[t] = allq[t] + ... + allq[t + m - 1]
+        for s in range(1, m):
+            acc += allq[s:s + n]
+        a = np.abs(acc)
+        self._m = m
+        self._power = (a * a).tolist()
+        self._q = allq[:, :8].tolist()
+        self._e = alle
+
+    def power(self, j: int) -> list[float]:
+        """|window sum|^2 of every channel, window ending at history row ``j``."""
+        return self._power[j - self._m + 1]
+
+    def column(self, j: int, ch: int) -> list[complex]:
+        """The partials of channel ``ch`` (a DTMF tone) over the window ending at row ``j``."""
+        return [h[ch] for h in self._q[j - self._m + 1:j + 1]]
+
+    def energy(self, j: int) -> float:
+        """Hann-weighted energy of the window ending at row ``j``."""
+        return float(self._e[j - self._m + 1:j + 1].sum())
 
 
 class DtmfDetector:
@@ -139,7 +170,11 @@ class DtmfDetector:
         freqs = np.array(_FREQS)
         self._omega = 2.0 * np.pi * freqs / rate
         full = _WIN[:, None] * np.exp(-1j * np.outer(np.arange(SEG), self._omega))
-        self._basis = np.hstack((full[:HOP], full[HOP:]))      # rising half | falling half, per channel
+        # one real matmul per block: rising half | falling half, each channel as adjacent (re, im) columns,
+        # so the sum of the halves viewed as complex is the partial (no complex arithmetic, no copies)
+        basis = np.hstack((full[:HOP], full[HOP:]))
+        self._basis = np.empty((HOP, 2 * basis.shape[1]))
+        self._basis[:, 0::2], self._basis[:, 1::2] = basis.real, basis.imag
         self._ebasis = np.stack((_WIN[:HOP], _WIN[HOP:]), axis=1)
         self._tol_hz = [f * self.params.freq_tolerance + self.params.freq_tolerance_hz
                         for f in DTMF_ROWS + DTMF_COLS]
@@ -157,11 +192,11 @@ class DtmfDetector:
     # ---------------------------------------------------------------------------------------- public
     def reset(self) -> None:
         """Forget all audio and any digit in progress; time restarts at 0."""
-        self._buf = np.zeros(HOP)          # the overlap: last HOP samples before the next hop
-        self._pending = np.zeros(0)        # samples not yet making a whole hop
+        lead = (self.params.window_hops - 1) * HOP
+        self._tail = np.zeros(lead + HOP)  # raw samples before the next data: window lead-in, then the overlap
+        self._pending = _EMPTY             # samples not yet making a whole hop
         self._hop = 0                      # index of the next hop to analyse
         self._hq = np.zeros((self._keep, len(_FREQS)), dtype=np.complex128)
-        self._pre = np.zeros((self.params.window_hops - 1) * HOP)     # raw samples before the next data
         self._he = np.zeros(self._keep)
         self._run = 0                      # consecutive tonal hops
         self._track: _Track | None = None
@@ -172,51 +207,34 @@ class DtmfDetector:
         if self._pending.size:
             x = np.concatenate((self._pending, x))
         nhops = x.size // HOP
-        if nhops * HOP != x.size:
-            self._pending = x[nhops * HOP:].copy()
+        used = nhops * HOP
+        if used != x.size:
+            self._pending = x[used:].copy()
+            x = x[:used]
         elif self._pending.size:
-            self._pending = np.zeros(0)
+            self._pending = _EMPTY
         if nhops == 0:
             return []
-        data = np.concatenate((self._buf, x[:nhops * HOP]))
-        self._buf = data[-HOP:]
-        pre = self._pre
-        lead = pre.size
-        self._pre = np.concatenate((pre, data))[-(lead + HOP):-HOP]
-        events: list[DtmfEvent] = []
+        tail = self._tail
+        ext = np.concatenate((tail, x))                 # raw samples: window of hop i is ext[i*HOP:][:span]
+        self._tail = ext[-tail.size:].copy()
+        lead = tail.size - HOP
+        data = ext[lead:]                               # the overlap, then the new hops
         if self._track is None and float(np.dot(data, data)) < self._quiet * nhops:
             self._skip_quiet(nhops)
-            return events
-        q, e, flags = self._partials(data.reshape(nhops + 1, HOP), nhops)
-        k0, m = self._keep, self.params.window_hops
-        if self._track is None and not flags.any():
-            self._hq = np.concatenate((self._hq, q))[-k0:]
-            self._he = np.concatenate((self._he, e))[-k0:]
-            self._run = 0
-            self._hop += nhops
-            return events
-        if self._holding(q, flags, events):
-            self._hq = np.concatenate((self._hq, q))[-k0:]
-            self._he = np.concatenate((self._he, e))[-k0:]
-            return events
+            return []
+        q, a, e, flags = self._partials(data.reshape(nhops + 1, HOP), nhops)
+        k0 = self._keep
         allq = np.concatenate((self._hq, q))
         alle = np.concatenate((self._he, e))
-        ext = np.concatenate((pre, data))               # raw samples: window of hop i is ext[i*HOP:][:span]
-        span = lead + SEG
-        for i in range(nhops):
-            j = k0 + i
-            self._run = self._run + 1 if flags[i] else 0
-            track = self._track
-            steady = track is not None and (track.active or track.windows >= 2) \
-                and track.rho(np.abs(allq[j])) >= 0.5
-            # while a confirmed digit holds steady there is nothing new to classify
-            found = self._classify(allq[j - m + 1:j + 1], alle, j, ext[i * HOP:i * HOP + span]) \
-                if self._run >= m and not steady else None
-            if found is not None or self._track is not None:
-                self._step(found, allq[j - k0 + 1:j + 1], events)
-            self._hop += 1
         self._hq = allq[-k0:]
         self._he = alle[-k0:]
+        events: list[DtmfEvent] = []
+        if self._track is None and not any(flags):
+            self._run = 0
+            self._hop += nhops
+        elif not self._holding(a, flags, events):
+            self._scan(allq, alle, flags, ext, events)
         return events
 
     @property
@@ -225,6 +243,33 @@ class DtmfDetector:
         return self._track.digit if self._track is not None and self._track.active else None
 
     # -------------------------------------------------------------------------------------- internals
+    @property
+    def _buf(self) -> np.ndarray:
+        """The last hop of samples fed (the overlap with the next segment)."""
+        return self._tail[-HOP:]
+
+    def _scan(self, allq: np.ndarray, alle: np.ndarray, flags: list[bool], ext: np.ndarray,
+              events: list[DtmfEvent]) -> None:
+        """The per-hop treatment of new hops (``allq``/``alle``: history then new hops): classify every
+        window that could hold a new digit and follow the digit in progress."""
+        k0, m = self._keep, self.params.window_hops
+        span = ext.size - (len(flags) - 1) * HOP        # lead-in + one segment
+        mags = np.abs(allq[:, :8]).tolist()             # scalar work below: plain floats
+        windows: _Windows | None = None
+        for i, tonal in enumerate(flags):
+            j = k0 + i
+            self._run = self._run + 1 if tonal else 0
+            track = self._track
+            steady = track is not None and (track.active or track.windows >= 2) and track.rho(mags[j]) >= 0.5
+            # while a confirmed digit holds steady there is nothing new to classify
+            found = None
+            if self._run >= m and not steady:
+                windows = windows or _Windows(allq, alle, m)
+                found = self._classify(windows, mags, j, ext[i * HOP:i * HOP + span])
+            if found is not None or self._track is not None:
+                self._step(found, mags[j - k0 + 1:j + 1], events)
+            self._hop += 1
+
     def _skip_quiet(self, nhops: int) -> None:
         keep = max(0, self._keep - nhops)
         self._hq = np.concatenate((self._hq[self._keep - keep:], np.zeros((self._keep - keep, len(_FREQS)))))
@@ -232,39 +277,41 @@ class DtmfDetector:
         self._run = 0
         self._hop += nhops
 
-    def _partials(self, blocks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per hop: the partials (absolute phase), the Hann-weighted energy, and whether the hop is
-        tonal enough (best row + best column >= half its energy, less DC and dial tone) to matter."""
-        k = len(_FREQS)
+    def _partials(self, blocks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[bool]]:
+        """Per hop: the partials (absolute phase) and their magnitudes, the Hann-weighted energy, and
+        whether the hop is tonal enough (best row + best column >= half its energy, less DC and dial
+        tone) to matter. One matmul for all channels of all hops; no per-hop Python."""
+        k2 = 2 * len(_FREQS)
         period = self._rot.shape[0]
         start = self._hop % period
-        idx = np.arange(start, start + n) % period if start + n > period else slice(start, start + n)
+        rot = self._rot[start:start + n] if start + n <= period else self._rot[np.arange(start, start + n) % period]
         uv = blocks @ self._basis
-        q = (uv[:-1, :k] + uv[1:, k:]) * self._rot[idx]
+        q = (uv[:-1, :k2] + uv[1:, k2:]).view(np.complex128) * rot
         ee = (blocks * blocks) @ self._ebasis
         e = ee[:-1, 0] + ee[1:, 1]
         a = np.abs(q)
-        pw = a * a
-        best = pw[:, :8].reshape(n, 2, 4).max(axis=2)
-        rest = _HALF_SUM * e - pw[:, _DC:] @ self._guard_w       # DC and every dial-tone channel removed
-        flags = (best.min(axis=1) > self._hop_floor) & (best.sum(axis=1) >= 0.5 * rest)
-        return q, e, flags
+        floor, half = self._hop_floor, 0.5 * _HALF_SUM
+        flags = []
+        for row, en in zip((a * a).tolist(), e.tolist()):           # a few hops: plain floats beat ufuncs
+            br, bc = max(row[:4]), max(row[4:8])
+            # DC and every dial-tone channel removed from the hop's energy
+            flags.append(br > floor and bc > floor and br + bc >= half * en - 0.25 * row[_DC] - 0.5 * sum(row[_DC + 1:]))
+        return q, a, e, flags
 
-    def _holding(self, q: np.ndarray, flags: np.ndarray, events: list[DtmfEvent]) -> bool:
+    def _holding(self, a: np.ndarray, flags: list[bool], events: list[DtmfEvent]) -> bool:
         """Fast path: a confirmed digit covers every new hop, so only its duration grows. False (nothing
         done) when any hop needs the full per-hop treatment."""
         track = self._track
         if track is None or not (track.active or track.windows >= 2):
             return False
-        mags = np.abs(q[:, (track.row, track.col)])
-        rhos = np.minimum(mags[:, 0] / track.ref_r, mags[:, 1] / track.ref_c)
-        if rhos.min() < 0.5:
+        rhos = np.minimum(a[:, track.row] / track.ref_r, a[:, track.col] / track.ref_c)
+        if np.minimum.reduce(rhos) < 0.5:
             return False
         n = rhos.size
         track.on_sum += float(np.minimum(rhos, 1.0).sum()) + track.tail_sum
         track.tail_sum, track.gap_hops = 0.0, 0
         track.last_on_hop, track.last_on_rho = self._hop + n - 1, min(1.0, float(rhos[-1]))
-        self._run = self._run + n if flags.all() else n - 1 - int(np.flatnonzero(~flags)[-1])
+        self._run = self._run + n if all(flags) else flags[::-1].index(False)
         self._hop += n
         if not track.active and track.on_sum * HOP * 1000.0 / self.rate >= self.params.min_on_ms:
             track.active = True
@@ -275,8 +322,10 @@ class DtmfDetector:
         """Seconds from the first sample to the centre of hop ``hop``'s segment."""
         return hop * HOP / self.rate
 
-    def _step(self, found: tuple[str, int, int, float, float] | None, hist: np.ndarray,
+    def _step(self, found: tuple[str, int, int, float, float] | None, hist: list[list[float]],
               events: list[DtmfEvent]) -> None:
+        """Follow the digit in progress by one hop; ``hist`` holds the partial magnitudes of the last
+        hops, the current one last."""
         track = self._track
         if track is None:
             if found is not None:
@@ -290,7 +339,7 @@ class DtmfDetector:
             track.windows += 1
             track.ref_r = max(track.ref_r, found[3])
             track.ref_c = max(track.ref_c, found[4])
-        rho = track.rho(np.abs(hist[-1]))
+        rho = track.rho(hist[-1])
         if rho >= 0.5:
             track.on_sum += rho + track.tail_sum
             track.gap_hops = 0
@@ -309,11 +358,10 @@ class DtmfDetector:
             track.active = True
             events.append(DtmfEvent("start", track.digit, round(max(0.0, track.start_t), 5)))
 
-    def _begin(self, found: tuple[str, int, int, float, float], hist: np.ndarray) -> None:
+    def _begin(self, found: tuple[str, int, int, float, float], hist: list[list[float]]) -> None:
         digit, r, c, ref_r, ref_c = found
         track = _Track(digit, r, c, ref_r, ref_c)
-        mags = np.abs(hist[:, (r, c)])
-        rhos = [min(1.0, a / ref_r, b / ref_c) for a, b in mags.tolist()]
+        rhos = [min(1.0, h[r] / ref_r, h[c] / ref_c) for h in hist]
         k = max((i for i, v in enumerate(rhos) if v >= 0.5), default=len(rhos) - 1)
         first_on = next((i for i, v in enumerate(rhos) if v >= 0.5), k)
         lead = sum(v for v in rhos[:first_on + 1] if v > 0.05)
@@ -334,22 +382,23 @@ class DtmfDetector:
         end = self._centre(track.last_on_hop) + (HOP * (track.last_on_rho + track.tail_sum) - HOP / 2) / self.rate
         events.append(DtmfEvent("end", track.digit, round(max(end, track.start_t), 5)))
 
-    def _classify(self, win: np.ndarray, alle: np.ndarray, j: int,
+    def _classify(self, windows: _Windows, mags: list[list[float]], j: int,
                   raw: np.ndarray) -> tuple[str, int, int, float, float] | None:
-        """The digit window ``win`` (m hops ending at history row ``j``; samples ``raw``) holds, with its
-        row/col and per-hop magnitudes; else None. (Scalar work in plain Python: a handful of numbers.)"""
+        """The digit the window of m hops ending at history row ``j`` (samples ``raw``) holds, with its
+        row/col and steady per-hop magnitudes; else None. (Scalar work in plain Python: a handful of
+        numbers.)"""
         p = self.params
-        a = np.abs(win.sum(axis=0))
-        pw = (a * a).tolist()
+        m = p.window_hops
+        pw = windows.power(j)
         r = max(range(4), key=pw.__getitem__)
         c = max(range(4, 8), key=pw.__getitem__)
-        col_r, col_c = win[:, r].tolist(), win[:, c].tolist()
-        mags_r, mags_c = [abs(v) for v in col_r], [abs(v) for v in col_c]
+        hops = mags[j - m + 1:j + 1]
+        mags_r, mags_c = [h[r] for h in hops], [h[c] for h in hops]
         mag_r, mag_c = max(mags_r), max(mags_c)
         if min(mags_r) < p.steady_ratio * mag_r or min(mags_c) < p.steady_ratio * mag_c:
             return None                    # the tone does not fill the window: its frequency is not measurable
-        amp_r, df_r = self._compensated(col_r)
-        amp_c, df_c = self._compensated(col_c)
+        amp_r, df_r = self._compensated(windows.column(j, r))
+        amp_c, df_c = self._compensated(windows.column(j, c))
         if amp_r < self._min_amp or amp_c < self._min_amp:
             return None
         if abs(df_r) > self._tol_hz[r] or abs(df_c) > self._tol_hz[c]:
@@ -363,7 +412,7 @@ class DtmfDetector:
         rel = 10.0 ** (-p.relative_peak_db / 10.0)
         if sum(v > amp_r * amp_r * rel for v in pw[:4]) > 1 or sum(v > amp_c * amp_c * rel for v in pw[4:8]) > 1:
             return None
-        energy = float(alle[j - p.window_hops + 1:j + 1].sum())
+        energy = windows.energy(j)
         scale = self._scale
         tonal = (amp_r * amp_r + amp_c * amp_c) / scale
         rest = energy - pw[_DC] / (2.0 * scale)
