@@ -35,6 +35,7 @@ from drivers.clock import Clock, Timer
 from drivers.errors import HardwareError
 from drivers.gpio.base import PinFactory
 from drivers.gpio.board import ACTIVE_LOW, Signal, panel_spec, timing
+from drivers.port import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class Panel:
         self._led_timers: dict[str, Timer] = {}
         self._button_timers: dict[str, Timer] = {}
         self._pressed_at: dict[str, float] = {}
-        self._listeners: list[Listener] = []
+        self._listeners: Listeners[ButtonEvent] = Listeners(log)
         self._unsub: list[Callable[[], None]] = []
         self._opened = False
 
@@ -144,20 +145,10 @@ class Panel:
     # -- buttons --------------------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(event)`` for every button event; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.add(listener)
 
     def _emit(self, event: ButtonEvent) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("panel listener failed on %s %s", event.button, event.kind)
+        self._listeners.notify(event, "panel listener failed on %s %s", event.button, event.kind)
 
     def _edge(self, name: str, t: float, active: bool) -> None:
         timer = self._button_timers.pop(name, None)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Generic, Mapping, TypeVar
 
 import numpy as np
 
@@ -66,6 +66,35 @@ EVENT_KINDS = frozenset({
 log = logging.getLogger(__name__)
 
 Listener = Callable[["PortEvent"], None]
+E = TypeVar("E")
+
+
+class Listeners(Generic[E]):
+    """The subscribers of one event source (a port, the front panel): ``add(fn)`` returns the function that
+    unsubscribes ``fn``; ``notify(event, ...)`` calls each subscriber in turn, and one that raises is logged and
+    isolated, so the others still hear the event.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._fns: list[Callable[[E], None]] = []
+        self._log = logger
+
+    def add(self, fn: Callable[[E], None]) -> Callable[[], None]:
+        self._fns.append(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._fns:
+                self._fns.remove(fn)
+
+        return unsubscribe
+
+    def notify(self, event: E, failure: str, *args: Any) -> None:
+        """Give ``event`` to every subscriber; a failing one is logged as ``failure % args`` with its traceback."""
+        for fn in list(self._fns):
+            try:
+                fn(event)
+            except Exception:  # a failing listener is logged and isolated
+                self._log.exception(failure, *args)
 
 
 @dataclass(frozen=True)
@@ -89,19 +118,13 @@ class Port:
     def __init__(self, name: str, clock: Clock) -> None:
         self.name = name
         self.clock = clock
-        self._listeners: list[Listener] = []
+        self._listeners: Listeners[PortEvent] = Listeners(log)
         self.fault: str | None = None
 
     # -- events -----------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(event)`` for every event; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.add(listener)
 
     def emit(self, kind: str, t: float | None = None, **data: Any) -> None:
         """Report an event. Safe from any thread: off the loop thread it is handed to the loop."""
@@ -118,11 +141,7 @@ class Port:
             self.clock.call_soon_threadsafe(self._dispatch, event)
 
     def _dispatch(self, event: PortEvent) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:  # a failing listener is logged and isolated
-                log.exception("listener failed on %s event from %s", event.kind, event.port)
+        self._listeners.notify(event, "listener failed on %s event from %s", event.kind, event.port)
 
     # -- commands (refused unless a subclass supports them) ----------------------------------------
     def _refuse(self, command: str) -> PortError:
