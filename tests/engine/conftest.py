@@ -11,6 +11,7 @@ import pytest
 from drivers.errors import PortError
 from drivers.port import SILENCE, Port
 from firmware.engine import Engine, MemoryPromptLibrary
+from firmware.store import Store
 
 OFFICE = {
     "office": {"country": "US"},
@@ -136,6 +137,17 @@ class Office:
         self.emit(port, "off_hook")
         self.run(0.5)
         self.dial(port, digits, **data)
+
+
+def office_with_store(clock: Any, folder: Any, app: Any = None) -> tuple[Office, Store]:
+    """A started :class:`Office` whose engine writes to a new store ``folder/sb.db`` (``app``, if given, is
+    registered as ``test``). The caller stops the office and closes the store."""
+    store = Store.for_clock(folder / "sb.db", clock)
+    o = Office(clock)
+    o.engine.store = store
+    if app is not None:
+        o.engine.register_app("test", app)
+    return o.start(), store
 
 
 @pytest.fixture

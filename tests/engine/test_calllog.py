@@ -5,16 +5,7 @@ import threading
 
 from firmware.store import Store
 
-from tests.engine.conftest import Office
-
-
-def _office_with_store(vclock, tmp_path, app=None):
-    store = Store.for_clock(tmp_path / "sb.db", vclock)
-    o = Office(vclock)
-    o.engine.store = store
-    if app is not None:
-        o.engine.register_app("test", app)
-    return o.start(), store
+from tests.engine.conftest import Office, office_with_store
 
 
 def _rows(o, store):
@@ -25,7 +16,7 @@ def _rows(o, store):
 def test_an_incoming_call_answered_by_an_extension_has_answer_and_talk_time(vclock, tmp_path):
     async def app(leg):
         await leg.dial_extension("201")
-    o, store = _office_with_store(vclock, tmp_path, app)
+    o, store = office_with_store(vclock, tmp_path, app)
     o.emit("fxo1", "ring", count=1)
     o.emit("fxo1", "caller_id", number="5551234", name="BOB")
     o.run(4)                               # fxs2 rings for 4 s, then is picked up
@@ -42,7 +33,7 @@ def test_an_incoming_call_answered_by_an_extension_has_answer_and_talk_time(vclo
 
 
 def test_an_unanswered_internal_call_has_no_answer_time(vclock, tmp_path):
-    o, store = _office_with_store(vclock, tmp_path)
+    o, store = office_with_store(vclock, tmp_path)
     o.lift_and_dial("fxs1", "202")
     o.run(5)
     o.emit("fxs1", "on_hook")
@@ -54,7 +45,7 @@ def test_an_unanswered_internal_call_has_no_answer_time(vclock, tmp_path):
 
 
 def test_an_internal_call_answered_later_counts_talk_from_the_pick_up(vclock, tmp_path):
-    o, store = _office_with_store(vclock, tmp_path)
+    o, store = office_with_store(vclock, tmp_path)
     o.lift_and_dial("fxs1", "202")
     o.run(6)
     o.emit("fxs3", "off_hook")

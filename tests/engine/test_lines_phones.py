@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from tests.engine.conftest import OFFICE, Office
+from tests.engine.conftest import OFFICE, Office, office_with_store
 
 
 async def _idle(leg):
@@ -279,11 +279,7 @@ def test_stop_ends_calls_cleanly(vclock):
 
 
 def test_outgoing_call_is_logged_with_the_number_dialled(vclock, tmp_path):
-    from firmware.store import Store
-    store = Store.for_clock(tmp_path / "sb.db", vclock)
-    o = Office(vclock)
-    o.engine.store = store
-    o.start()
+    o, store = office_with_store(vclock, tmp_path)
     o.lift_and_dial("fxs1", "9")
     o.emit("fxo2", "dial_tone")
     o.dial("fxs1", "5551234")
@@ -298,11 +294,7 @@ def test_outgoing_call_is_logged_with_the_number_dialled(vclock, tmp_path):
 
 
 def test_calls_are_written_to_the_store(vclock, tmp_path):
-    from firmware.store import Store
-    store = Store.for_clock(tmp_path / "sb.db", vclock)
-    o = Office(vclock)
-    o.engine.store = store
-    o.start()
+    o, store = office_with_store(vclock, tmp_path)
     o.emit("fxs1", "off_hook")
     o.run(1)
     assert o.engine.flush_call_log()
@@ -318,11 +310,7 @@ def test_calls_are_written_to_the_store(vclock, tmp_path):
 
 
 def test_missed_call_is_logged(vclock, tmp_path):
-    from firmware.store import Store
-    store = Store.for_clock(tmp_path / "sb.db", vclock)
-    o = Office(vclock)
-    o.engine.store = store
-    o.start()
+    o, store = office_with_store(vclock, tmp_path)
     o.emit("fxo2", "ring", count=1)
     o.emit("fxo2", "ring_end", count=1)
     o.emit("fxo2", "ring_abandoned")
@@ -366,11 +354,7 @@ def test_caller_id_before_the_first_ring_answers_at_that_ring_and_stale_caller_i
 
 
 def test_do_not_disturb_presence_makes_the_extension_busy(vclock, tmp_path):
-    from firmware.store import Store
-    store = Store.for_clock(tmp_path / "sb.db", vclock)
-    o = Office(vclock)
-    o.engine.store = store
-    o.start()
+    o, store = office_with_store(vclock, tmp_path)
     store.set_presence("202", "dnd")
     o.lift_and_dial("fxs2", "202")
     assert o.kinds("dial_result")[-1]["result"] == "busy"
