@@ -133,3 +133,24 @@ def test_hunt_still_rings_in_turn(office_at):
     assert office.ringing() == ["201"]
     office.run(10)
     assert office.ringing() == ["201", "202"]
+
+
+def test_end_to_end_every_ringing_desk_phone_shows_the_callers_id(tmp_path):
+    """The ``ring-group-ringall`` scenario on the simulated office (real FXS drivers and FSK): it passes, and
+    the display of each member's phone decoded the caller's ID while it rang alongside the others."""
+    import io
+    from pathlib import Path
+
+    from firmware.scenario import parse_scenario
+    from firmware.scenario.cli import office_for
+    from firmware.scenario.runner import ScenarioRunner
+
+    path = Path(__file__).parent / "scenarios" / "ring-group-ringall.yaml"
+    scenario = parse_scenario(path.read_text(), str(path))
+    out = io.StringIO()
+    runner = ScenarioRunner(scenario, office_for(scenario, None), out, data_dir=tmp_path)
+    assert runner.run() == 0, runner.failure
+    shown = {port: (p.caller_id or {}) for port, p in runner.office.phones.items()}
+    for port in ("fxs2", "fxs3", "fxs4"):
+        assert shown[port].get("number") == "5551234" and shown[port].get("name") == "ALICE", shown
+    assert not shown["fxs1"]                        # reception is not in the group: it never rang
