@@ -49,6 +49,7 @@ _DC = 8
 _WIN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(SEG) / SEG)  # periodic Hann: halves overlap-add to 1
 _HALF_SUM = float(_WIN.sum()) / 2.0  # |partial| of a sine of amplitude a is a * _HALF_SUM
 _EMPTY = np.zeros(0)
+_ZERO_ROW = [0.0] * len(_FREQS)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class _Windows:
         self._m = m
         self._power = (a * a).tolist()
         self._q = allq[:, :8].tolist()
-        self._e = alle
+        self._e = alle.tolist()
 
     def power(self, j: int) -> list[float]:
         """|window sum|^2 of every channel, window ending at history row ``j``."""
@@ -152,7 +153,7 @@ class _Windows:
 
     def energy(self, j: int) -> float:
         """Hann-weighted energy of the window ending at row ``j``."""
-        return float(self._e[j - self._m + 1:j + 1].sum())
+        return sum(self._e[j - self._m + 1:j + 1])
 
 
 class DtmfDetector:
@@ -198,6 +199,7 @@ class DtmfDetector:
         self._hop = 0                      # index of the next hop to analyse
         self._hq = np.zeros((self._keep, len(_FREQS)), dtype=np.complex128)
         self._he = np.zeros(self._keep)
+        self._hm = [_ZERO_ROW] * self._keep  # |partials| of the same hops, as plain floats
         self._run = 0                      # consecutive tonal hops
         self._track: _Track | None = None
 
@@ -223,18 +225,18 @@ class DtmfDetector:
         if self._track is None and float(np.dot(data, data)) < self._quiet * nhops:
             self._skip_quiet(nhops)
             return []
-        q, a, e, flags = self._partials(data.reshape(nhops + 1, HOP), nhops)
+        q, mags, e, flags = self._partials(data.reshape(nhops + 1, HOP), nhops)
         k0 = self._keep
         allq = np.concatenate((self._hq, q))
         alle = np.concatenate((self._he, e))
-        self._hq = allq[-k0:]
-        self._he = alle[-k0:]
+        allm = self._hm + mags
+        self._hq, self._he, self._hm = allq[-k0:], alle[-k0:], allm[-k0:]
         events: list[DtmfEvent] = []
         if self._track is None and not any(flags):
             self._run = 0
             self._hop += nhops
-        elif not self._holding(a, flags, events):
-            self._scan(allq, alle, flags, ext, events)
+        elif not self._holding(mags, flags, events):
+            self._scan(allq, alle, allm, flags, ext, events)
         return events
 
     @property
@@ -248,13 +250,12 @@ class DtmfDetector:
         """The last hop of samples fed (the overlap with the next segment)."""
         return self._tail[-HOP:]
 
-    def _scan(self, allq: np.ndarray, alle: np.ndarray, flags: list[bool], ext: np.ndarray,
-              events: list[DtmfEvent]) -> None:
-        """The per-hop treatment of new hops (``allq``/``alle``: history then new hops): classify every
-        window that could hold a new digit and follow the digit in progress."""
+    def _scan(self, allq: np.ndarray, alle: np.ndarray, mags: list[list[float]], flags: list[bool],
+              ext: np.ndarray, events: list[DtmfEvent]) -> None:
+        """The per-hop treatment of new hops (``allq``/``alle``/``mags``: history then new hops): classify
+        every window that could hold a new digit and follow the digit in progress."""
         k0, m = self._keep, self.params.window_hops
         span = ext.size - (len(flags) - 1) * HOP        # lead-in + one segment
-        mags = np.abs(allq[:, :8]).tolist()             # scalar work below: plain floats
         windows: _Windows | None = None
         for i, tonal in enumerate(flags):
             j = k0 + i
@@ -272,13 +273,14 @@ class DtmfDetector:
 
     def _skip_quiet(self, nhops: int) -> None:
         keep = max(0, self._keep - nhops)
+        self._hm = self._hm[self._keep - keep:] + [_ZERO_ROW] * (self._keep - keep)
         self._hq = np.concatenate((self._hq[self._keep - keep:], np.zeros((self._keep - keep, len(_FREQS)))))
         self._he = np.concatenate((self._he[self._keep - keep:], np.zeros(self._keep - keep)))
         self._run = 0
         self._hop += nhops
 
-    def _partials(self, blocks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[bool]]:
-        """Per hop: the partials (absolute phase) and their magnitudes, the Hann-weighted energy, and
+    def _partials(self, blocks: np.ndarray, n: int) -> tuple[np.ndarray, list[list[float]], np.ndarray, list[bool]]:
+        """Per hop: the partials (absolute phase) and their magnitudes (plain floats), the Hann-weighted energy, and
         whether the hop is tonal enough (best row + best column >= half its energy, less DC and dial
         tone) to matter. One matmul for all channels of all hops; no per-hop Python."""
         k2 = 2 * len(_FREQS)
@@ -289,28 +291,32 @@ class DtmfDetector:
         q = (uv[:-1, :k2] + uv[1:, k2:]).view(np.complex128) * rot
         ee = (blocks * blocks) @ self._ebasis
         e = ee[:-1, 0] + ee[1:, 1]
-        a = np.abs(q)
+        mags = np.abs(q).tolist()
         floor, half = self._hop_floor, 0.5 * _HALF_SUM
         flags = []
-        for row, en in zip((a * a).tolist(), e.tolist()):           # a few hops: plain floats beat ufuncs
+        for row, en in zip(mags, e.tolist()):                       # a few hops: plain floats beat ufuncs
             br, bc = max(row[:4]), max(row[4:8])
+            br, bc = br * br, bc * bc
+            dc, g1, g2, g3, g4 = row[_DC:]
             # DC and every dial-tone channel removed from the hop's energy
-            flags.append(br > floor and bc > floor and br + bc >= half * en - 0.25 * row[_DC] - 0.5 * sum(row[_DC + 1:]))
-        return q, a, e, flags
+            flags.append(br > floor and bc > floor
+                         and br + bc >= half * en - 0.25 * (dc * dc) - 0.5 * (g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4))
+        return q, mags, e, flags
 
-    def _holding(self, a: np.ndarray, flags: list[bool], events: list[DtmfEvent]) -> bool:
+    def _holding(self, mags: list[list[float]], flags: list[bool], events: list[DtmfEvent]) -> bool:
         """Fast path: a confirmed digit covers every new hop, so only its duration grows. False (nothing
         done) when any hop needs the full per-hop treatment."""
         track = self._track
         if track is None or not (track.active or track.windows >= 2):
             return False
-        rhos = np.minimum(a[:, track.row] / track.ref_r, a[:, track.col] / track.ref_c)
-        if np.minimum.reduce(rhos) < 0.5:
+        r, c, ref_r, ref_c = track.row, track.col, track.ref_r, track.ref_c
+        rhos = [min(h[r] / ref_r, h[c] / ref_c) for h in mags]
+        if min(rhos) < 0.5:
             return False
-        n = rhos.size
-        track.on_sum += float(np.minimum(rhos, 1.0).sum()) + track.tail_sum
+        n = len(rhos)
+        track.on_sum += sum(min(v, 1.0) for v in rhos) + track.tail_sum
         track.tail_sum, track.gap_hops = 0.0, 0
-        track.last_on_hop, track.last_on_rho = self._hop + n - 1, min(1.0, float(rhos[-1]))
+        track.last_on_hop, track.last_on_rho = self._hop + n - 1, min(1.0, rhos[-1])
         self._run = self._run + n if all(flags) else flags[::-1].index(False)
         self._hop += n
         if not track.active and track.on_sum * HOP * 1000.0 / self.rate >= self.params.min_on_ms:
