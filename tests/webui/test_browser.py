@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 
 import pytest
 import soundfile as sf
 
-from webui_helpers import CHEAP_HASHER, PASSWORD
+from webui_helpers import CHEAP_HASHER, CHROMIUM, CHROMIUM_ARGS, PASSWORD, finish_setup_wizard, free_port
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 sync_api = pytest.importorskip("playwright.sync_api")
 if not os.path.exists(CHROMIUM):
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
+ARGS = CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                        "--autoplay-policy=no-user-gesture-required"]
 
 
 def ask(box: "Box", cmd: str, **args):
@@ -34,12 +31,6 @@ def ask(box: "Box", cmd: str, **args):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(box.fake.call, cmd, **args).result(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Box:
@@ -120,14 +111,7 @@ def test_first_run_wizard(browser, tmp_path):
     try:
         context = browser.new_context(base_url=fresh.url)
         page = context.new_page()
-        page.goto("/")
-        assert page.url.endswith("/setup")
-        page.fill("#password", PASSWORD)
-        page.fill("#password2", PASSWORD)
-        page.fill("#office_name", "Acme <Dental>")
-        page.select_option("#country", "GB")
-        page.select_option("#timezone", "Europe/London")
-        page.click("#finish-setup")
+        finish_setup_wizard(page, "Acme <Dental>", country="GB", timezone="Europe/London")
         page.wait_for_url(fresh.url + "/")
         assert page.inner_text("h1") == "Acme <Dental>"
         assert ask(fresh, "config.get")["document"]["office"]["country"] == "GB"

@@ -7,9 +7,7 @@ from the simulation panel shows up on the dashboard with its caller ID.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -18,20 +16,13 @@ import urllib.request
 
 import pytest
 
-from webui_helpers import PASSWORD
+from webui_helpers import CHROMIUM, CHROMIUM_ARGS, finish_setup_wizard, free_port
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 sync_api = pytest.importorskip("playwright.sync_api")
 if not os.path.exists(CHROMIUM):
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_https(url: str, proc: subprocess.Popen, limit: float = 90.0) -> None:
@@ -78,20 +69,12 @@ def test_wizard_dashboard_night_and_a_call_against_the_real_daemon(daemon):
     url, data = daemon
     assert (data / "web" / "tls" / "cert.pem").exists()
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                                          "--disable-background-networking", "--disable-component-update",
-                                          "--disable-sync"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(base_url=url, ignore_https_errors=True)
             context.set_default_timeout(30_000)
             page = context.new_page()
-            page.goto("/")
-            assert page.url.endswith("/setup")
-            page.fill("#password", PASSWORD)
-            page.fill("#password2", PASSWORD)
-            page.fill("#office_name", "Simulated Office")
-            page.click("#finish-setup")
+            finish_setup_wizard(page, "Simulated Office")
             page.wait_for_url(url + "/")
             assert "Main line" in page.inner_text("#lines")
             page.click("#mode-night")

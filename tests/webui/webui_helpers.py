@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import re
+import shutil
+import socket
 
 from argon2 import PasswordHasher
 
 PASSWORD = "correct horse battery"
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)  # argon2id, test-sized
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+"""Headless Chromium for the browser tests: no sandbox (containers), no network of its own."""
 
 
 class Clock:
@@ -49,3 +56,23 @@ def csrf(client) -> str:
 def post(client, url: str, data: dict | None = None, **kw):
     """POST a form with this session's CSRF token added."""
     return client.post(url, data={"csrf_token": csrf(client), **(data or {})}, **kw)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def finish_setup_wizard(page, office_name: str, **choices: str) -> None:
+    """In a browser on a box not set up yet: the first page must be the wizard; set the password, name the
+    office, pick ``choices`` (select id → value, e.g. ``country="GB"``) and finish."""
+    page.goto("/")
+    assert page.url.endswith("/setup")
+    page.fill("#password", PASSWORD)
+    page.fill("#password2", PASSWORD)
+    page.fill("#office_name", office_name)
+    for field, value in choices.items():
+        page.select_option(f"#{field}", value)
+    page.click("#finish-setup")
