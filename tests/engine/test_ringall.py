@@ -129,7 +129,7 @@ def test_the_caller_hanging_up_stops_every_phone(vclock):
 def test_busy_and_do_not_disturb_members_are_skipped(vclock):
     doc = copy.deepcopy(OFFICE)
     doc["extensions"][2]["dnd"] = True                     # 202
-    o, results = _office(vclock, doc)
+    o, _ = _office(vclock, doc)
     o.emit("fxs1", "off_hook")                             # 200 busy (dial tone)
     o.run(0.5)
     _call_in(o)
