@@ -231,3 +231,25 @@ def test_a_single_extension_still_rings_alone(vclock):
     o.run(0.5)
     assert o.kinds("bridge") and o.engine.leg_at("fxs2").call is o.engine.leg_at("fxo1").call
     o.stop()
+
+
+def test_a_phone_that_cannot_ring_is_left_out_and_the_others_still_ring(vclock):
+    from drivers.errors import PortError
+
+    o, results = _office(vclock, numbers=("201", "202"), timeout=5)
+
+    def broken(cadence=None, caller_id=None):
+        raise PortError("ring generator fault")
+    o.ports["fxs2"].ring = broken
+    _call_in(o)
+    o.run(2)
+    assert [e["extension"] for e in o.kinds("ringing")] == ["202"]
+    assert o.engine.desk.phones["fxs2"].state == "idle" and o.engine.desk.phones["fxs2"].answer is None
+    o.run(4)
+    assert results == [("no_answer", None)]
+    o.ports["fxs3"].ring = broken
+    o.emit("fxo2", "ring", count=1)
+    o.emit("fxo2", "caller_id", number="5550000", name="CAROL")
+    o.run(1)
+    assert results[-1] == ("unavailable", None)
+    o.stop()
