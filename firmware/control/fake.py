@@ -24,7 +24,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from drivers.errors import ControlError
 from firmware import __version__
 from firmware import config as configuration
 from firmware.config import Config
@@ -33,7 +32,7 @@ from firmware.control.fake_office import FakeOffice
 from firmware.control.fake_world import tone_wav
 from firmware.control.handlers import ConfigService, register_store_commands
 from firmware.control.registry import EventHub, Registry, control_error, error_fields, register_builtins
-from firmware.control.server import SUBSCRIBE_SCHEMA
+from firmware.control.server import check_subscribe_args
 from firmware.store import Store
 
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -95,12 +94,7 @@ class FakeControl:
             args["kinds"] = list(kinds)
         if since is not None:
             args["since"] = since
-        import jsonschema
-
-        try:
-            jsonschema.validate(args, SUBSCRIBE_SCHEMA)
-        except jsonschema.ValidationError as exc:
-            raise ControlError(f"subscribe: {exc.message}", "invalid_args") from None
+        check_subscribe_args(args)
         return FakeEventStream(self.hub, args.get("kinds"), since)
 
     def close(self) -> None:

@@ -38,6 +38,18 @@ SUBSCRIBE_SCHEMA = {
 }
 
 
+def check_subscribe_args(args: dict[str, Any]) -> None:
+    """Refuse ``subscribe`` arguments that do not match :data:`SUBSCRIBE_SCHEMA`: ``ControlError``
+    ``invalid_args``, naming what is wrong.
+    """
+    import jsonschema
+
+    try:
+        jsonschema.validate(args, SUBSCRIBE_SCHEMA)
+    except jsonschema.ValidationError as exc:
+        raise ControlError(f"subscribe: {exc.message}", "invalid_args") from None
+
+
 class _Connection:
     """One client: an outbox drained by a writer task, and its event subscription."""
 
@@ -254,12 +266,7 @@ class ControlServer:
             return encode(reply_error(req_id, code, message, details))
 
     def _subscribe(self, conn: _Connection, args: dict[str, Any]) -> dict[str, Any]:
-        import jsonschema
-
-        try:
-            jsonschema.validate(args, SUBSCRIBE_SCHEMA)
-        except jsonschema.ValidationError as exc:
-            raise ControlError(f"subscribe: {exc.message}", "invalid_args") from None
+        check_subscribe_args(args)
         kinds = args.get("kinds")
         conn.drop_subscription()
         backlog = self.hub.since(args["since"], kinds, limit=self.queue_limit) if "since" in args else []
