@@ -209,6 +209,21 @@ def test_events_do_not_depend_on_how_the_audio_is_cut_into_blocks():
         assert run(x, frame=frame) == ref
 
 
+def test_long_blocks_spanning_the_hop_phase_period_decode_like_frames(rng):
+    # 1.2 s blocks cross the 200-hop period of the phase references inside one call; dial tone (-14 dBm0
+    # per tone, 6 dB over the digits) and noise under the digits send every hop through the full per-hop
+    # treatment, the leading second of silence through the quiet gate
+    sent = "7*0#3D" * 4
+    x = dtmf(sent, 45, 55, -20).astype(float)
+    t = np.arange(x.size) / 8000.0
+    x += 4500.0 * (np.sin(2 * np.pi * 350 * t) + np.sin(2 * np.pi * 440 * t)) + noise(x.size, -45.0, rng)
+    x = np.concatenate((np.zeros(8013), x, np.zeros(4000)))
+    ref = run(x, frame=160)
+    assert "".join(e.digit for e in starts(ref)) == sent
+    for frame in (800, 9600, x.size):
+        assert run(x, frame=frame) == ref
+
+
 def test_events_are_sample_accurate_start_and_end_pairs():
     events = run(np.concatenate((np.zeros(123, np.int16), dtmf("52", 100, 100, -10))))
     assert [(e.kind, e.digit) for e in events] == [("start", "5"), ("end", "5"), ("start", "2"), ("end", "2")]
