@@ -64,6 +64,7 @@ class Services:
         self.clock = engine.clock
         self.mailer: Mailer | None = None
         self.storage_full = False      # follows the "data" fault (the appliance watches the free space)
+        self._codes: list[str] = []    # desk-phone codes registered for the current configuration
         self._smtp: Any = None
         self._office_name: str | None = None
         self.unsubscribe: Any = None
@@ -117,9 +118,16 @@ class Services:
                           ("extension", extension_app), ("operator", operator_app),
                           ("ring_group", RingGroups(config, router))):
             engine.register_app(name, app)
-        vm_code = str((config.get("voicemail") or {}).get("access_code") or "*98")
-        engine.register_feature(vm_code, "vm_login")
-        engine.register_feature(self.schedule.rules.feature_code or "*28", "schedule_mode")
+        for code in self._codes:   # codes of the previous configuration (a group may have been removed)
+            engine.desk.features.pop(code, None)
+        codes = {str((config.get("voicemail") or {}).get("access_code") or "*98"): "vm_login",
+                 str(self.schedule.rules.feature_code or "*28"): "schedule_mode"}
+        for group in config.get("ring_groups") or []:   # a group's number is dialable like an extension
+            if group.get("number"):
+                codes[str(group["number"])] = f"ring_group:{group['name']}"
+        for code, destination in codes.items():
+            engine.register_feature(code, destination)
+        self._codes = list(codes)
         log.info("attendant installed: %d menus, %d mailboxes, schedule %s", len(self.attendant.menus),
                  len(self.voicemail.boxes), self.schedule.state())
 

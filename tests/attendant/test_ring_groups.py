@@ -154,3 +154,24 @@ def test_end_to_end_every_ringing_desk_phone_shows_the_callers_id(tmp_path):
     for port in ("fxs2", "fxs3", "fxs4"):
         assert shown[port].get("number") == "5551234" and shown[port].get("name") == "ALICE", shown
     assert not shown["fxs1"]                        # reception is not in the group: it never rang
+
+
+def test_a_desk_phone_dials_the_groups_number_and_every_member_rings(office_at):
+    office, _ = _office(office_at, members=("201", "202"))
+    office.lift("fxs1")                                  # reception dials the sales group
+    office.run(0.5)
+    office.press("250", port="fxs1")
+    office.run(5)
+    assert sorted(office.ringing()) == ["201", "202"]
+
+
+def test_a_removed_group_number_is_no_longer_dialable(office_at):
+    office, _ = _office(office_at)
+    changed = config()                                   # the same office without the group
+    office.engine.reconfigure(changed)
+    office.lift("fxs1")
+    office.run(0.5)
+    office.press("250", port="fxs1")
+    office.run(5)
+    assert office.ringing() == []
+    assert office.kinds("reorder")
