@@ -51,14 +51,20 @@ class DirectoryPromptLibrary:
                 return candidate
         raise PromptMissing(f"no prompt {name!r} in {', '.join(map(str, self.folders)) or 'no folders'}")
 
-    def source(self, name: str) -> AudioSource:
+    def samples(self, name: str) -> np.ndarray:
+        """The prompt's decoded samples, read-only, cached until its file changes (raises :class:`PromptMissing`)."""
         path = self.path(name)
         mtime = path.stat().st_mtime
         cached = self._cache.get(path)
         if cached is None or cached[0] != mtime:
-            cached = (mtime, load_wav(path))
+            samples = load_wav(path)
+            samples.setflags(write=False)
+            cached = (mtime, samples)
             self._cache[path] = cached
-        return ArraySource(cached[1])
+        return cached[1]
+
+    def source(self, name: str) -> AudioSource:
+        return ArraySource(self.samples(name))
 
 
 class MemoryPromptLibrary:

@@ -20,7 +20,7 @@ from typing import Iterable
 import numpy as np
 import yaml
 
-from firmware.engine.audio import ArraySource, load_wav
+from firmware.engine.audio import ArraySource
 from firmware.engine.prompts import DirectoryPromptLibrary, PromptMissing
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -60,15 +60,7 @@ class PromptLibrary(DirectoryPromptLibrary):
 
     def get(self, name: str) -> np.ndarray:
         """The prompt's samples; :class:`PromptMissing` when there are none."""
-        path = self.path(name)
-        mtime = path.stat().st_mtime
-        cached = self._cache.get(path)
-        if cached is None or cached[0] != mtime:
-            samples = load_wav(path)
-            samples.setflags(write=False)
-            cached = (mtime, samples)
-            self._cache[path] = cached
-        return cached[1]
+        return self.samples(name)
 
     def sequence(self, names: Iterable[str]) -> ArraySource:
         """One source that speaks several prompts in a row."""
