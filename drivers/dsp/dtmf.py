@@ -7,7 +7,7 @@ Constant memory; a silent frame costs one dot product.
 What it is not: a generator (see :mod:`drivers.dsp.tones`) nor a policy (what a digit means is the
 engine's business).
 
-Design (docs/dsp.md has the measurements):
+Design (docs/dsp.md has the measurements; the per-hop front end is :mod:`drivers.dsp.dtmf_bank`):
 
 * Every 5 ms hop (40 samples) a Hann-weighted 80-sample segment is correlated with the eight DTMF
   frequencies and with guard frequencies (DC, 350, 400, 425, 440 Hz: dial tones). Phases are referred to
@@ -33,23 +33,17 @@ from typing import Literal
 
 import numpy as np
 
+from drivers.dsp.dtmf_bank import DC as _DC
+from drivers.dsp.dtmf_bank import FREQS as _FREQS
+from drivers.dsp.dtmf_bank import HALF_SUM as _HALF_SUM
+from drivers.dsp.dtmf_bank import HOP, ZERO_ROW, WindowSums, hop_bank
 from drivers.dsp.levels import DBM0_PEAK, RATE
 from drivers.dsp.talkoff import harmonic_pair
 from drivers.dsp.tones import DTMF_COLS, DTMF_KEYS, DTMF_ROWS
 
 __all__ = ["DtmfEvent", "DtmfParams", "DtmfDetector", "decode_digits"]
 
-HOP = 40
-"""Samples between analyses (5 ms at 8 kHz)."""
-SEG = 2 * HOP
-"""Samples in one Hann-weighted segment."""
-_GUARD_FREQS = (350.0, 400.0, 425.0, 440.0)
-_FREQS = DTMF_ROWS + DTMF_COLS + (0.0,) + _GUARD_FREQS
-_DC = 8
-_WIN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(SEG) / SEG)  # periodic Hann: halves overlap-add to 1
-_HALF_SUM = float(_WIN.sum()) / 2.0  # |partial| of a sine of amplitude a is a * _HALF_SUM
 _EMPTY = np.zeros(0)
-_ZERO_ROW = [0.0] * len(_FREQS)
 
 
 @dataclass(frozen=True)
@@ -126,36 +120,6 @@ class _Track:
         return min(1.0, mags[self.row] / self.ref_r, mags[self.col] / self.ref_c)
 
 
-class _Windows:
-    """Window sums over the hops of one block, worked out once for all hops the block classifies: the
-    power of each channel's window sum, and each hop's partials as plain complex numbers."""
-
-    __slots__ = ("_m", "_power", "_q", "_e")
-
-    def __init__(self, allq: np.ndarray, alle: np.ndarray, m: int) -> None:
-        n = allq.shape[0] - m + 1
-        acc = allq[:n].copy()                       # acc[t] = allq[t] + ... + allq[t + m - 1]
-        for s in range(1, m):
-            acc += allq[s:s + n]
-        a = np.abs(acc)
-        self._m = m
-        self._power = (a * a).tolist()
-        self._q = allq[:, :8].tolist()
-        self._e = alle.tolist()
-
-    def power(self, j: int) -> list[float]:
-        """|window sum|^2 of every channel, window ending at history row ``j``."""
-        return self._power[j - self._m + 1]
-
-    def column(self, j: int, ch: int) -> list[complex]:
-        """The partials of channel ``ch`` (a DTMF tone) over the window ending at row ``j``."""
-        return [h[ch] for h in self._q[j - self._m + 1:j + 1]]
-
-    def energy(self, j: int) -> float:
-        """Hann-weighted energy of the window ending at row ``j``."""
-        return sum(self._e[j - self._m + 1:j + 1])
-
-
 class DtmfDetector:
     """Streaming DTMF receiver: ``feed(samples) -> [DtmfEvent]``; ``reset()`` forgets everything.
 
@@ -168,25 +132,14 @@ class DtmfDetector:
             raise ValueError(f"DtmfDetector works at {RATE} Hz; resample {rate} Hz audio first")
         self.params = replace(_DEFAULT, **params) if params else _DEFAULT
         self.rate = rate
-        freqs = np.array(_FREQS)
-        self._omega = 2.0 * np.pi * freqs / rate
-        full = _WIN[:, None] * np.exp(-1j * np.outer(np.arange(SEG), self._omega))
-        # one real matmul per block: rising half | falling half, each channel as adjacent (re, im) columns,
-        # so the sum of the halves viewed as complex is the partial (no complex arithmetic, no copies)
-        basis = np.hstack((full[:HOP], full[HOP:]))
-        self._basis = np.empty((HOP, 2 * basis.shape[1]))
-        self._basis[:, 0::2], self._basis[:, 1::2] = basis.real, basis.imag
-        self._ebasis = np.stack((_WIN[:HOP], _WIN[HOP:]), axis=1)
+        self._bank = hop_bank()
         self._tol_hz = [f * self.params.freq_tolerance + self.params.freq_tolerance_hz
                         for f in DTMF_ROWS + DTMF_COLS]
         m = self.params.window_hops
         self._min_amp = dbm0_amp(self.params.min_level_dbm0) * _HALF_SUM * m
         self._scale = _HALF_SUM * m
-        self._guard_w = np.array([0.5] + [1.0] * len(_GUARD_FREQS))
         self._hop_floor = (0.5 * dbm0_amp(self.params.min_level_dbm0) * _HALF_SUM) ** 2
         self._quiet = HOP * dbm0_amp(self.params.min_level_dbm0 - 12.0) ** 2 / 2.0
-        period = rate // np.gcd(rate, HOP)                   # hop phases repeat after this many hops
-        self._rot = np.exp(-1j * np.outer(np.arange(period) * HOP % rate, self._omega))
         self._keep = m + 2                                    # hops of history kept
         self.reset()
 
@@ -199,7 +152,7 @@ class DtmfDetector:
         self._hop = 0                      # index of the next hop to analyse
         self._hq = np.zeros((self._keep, len(_FREQS)), dtype=np.complex128)
         self._he = np.zeros(self._keep)
-        self._hm = [_ZERO_ROW] * self._keep  # |partials| of the same hops, as plain floats
+        self._hm = [ZERO_ROW] * self._keep  # |partials| of the same hops, as plain floats
         self._run = 0                      # consecutive tonal hops
         self._track: _Track | None = None
 
@@ -225,7 +178,7 @@ class DtmfDetector:
         if self._track is None and float(np.dot(data, data)) < self._quiet * nhops:
             self._skip_quiet(nhops)
             return []
-        q, mags, e, flags = self._partials(data.reshape(nhops + 1, HOP), nhops)
+        q, mags, e, flags = self._bank.analyse(data.reshape(nhops + 1, HOP), self._hop, self._hop_floor)
         k0 = self._keep
         allq = np.concatenate((self._hq, q))
         alle = np.concatenate((self._he, e))
@@ -256,7 +209,7 @@ class DtmfDetector:
         every window that could hold a new digit and follow the digit in progress."""
         k0, m = self._keep, self.params.window_hops
         span = ext.size - (len(flags) - 1) * HOP        # lead-in + one segment
-        windows: _Windows | None = None
+        windows: WindowSums | None = None
         for i, tonal in enumerate(flags):
             j = k0 + i
             self._run = self._run + 1 if tonal else 0
@@ -265,7 +218,7 @@ class DtmfDetector:
             # while a confirmed digit holds steady there is nothing new to classify
             found = None
             if self._run >= m and not steady:
-                windows = windows or _Windows(allq, alle, m)
+                windows = windows or WindowSums(allq, alle, m)
                 found = self._classify(windows, mags, j, ext[i * HOP:i * HOP + span])
             if found is not None or self._track is not None:
                 self._step(found, mags[j - k0 + 1:j + 1], events)
@@ -273,35 +226,11 @@ class DtmfDetector:
 
     def _skip_quiet(self, nhops: int) -> None:
         keep = max(0, self._keep - nhops)
-        self._hm = self._hm[self._keep - keep:] + [_ZERO_ROW] * (self._keep - keep)
+        self._hm = self._hm[self._keep - keep:] + [ZERO_ROW] * (self._keep - keep)
         self._hq = np.concatenate((self._hq[self._keep - keep:], np.zeros((self._keep - keep, len(_FREQS)))))
         self._he = np.concatenate((self._he[self._keep - keep:], np.zeros(self._keep - keep)))
         self._run = 0
         self._hop += nhops
-
-    def _partials(self, blocks: np.ndarray, n: int) -> tuple[np.ndarray, list[list[float]], np.ndarray, list[bool]]:
-        """Per hop: the partials (absolute phase) and their magnitudes (plain floats), the Hann-weighted energy, and
-        whether the hop is tonal enough (best row + best column >= half its energy, less DC and dial
-        tone) to matter. One matmul for all channels of all hops; no per-hop Python."""
-        k2 = 2 * len(_FREQS)
-        period = self._rot.shape[0]
-        start = self._hop % period
-        rot = self._rot[start:start + n] if start + n <= period else self._rot[np.arange(start, start + n) % period]
-        uv = blocks @ self._basis
-        q = (uv[:-1, :k2] + uv[1:, k2:]).view(np.complex128) * rot
-        ee = (blocks * blocks) @ self._ebasis
-        e = ee[:-1, 0] + ee[1:, 1]
-        mags = np.abs(q).tolist()
-        floor, half = self._hop_floor, 0.5 * _HALF_SUM
-        flags = []
-        for row, en in zip(mags, e.tolist()):                       # a few hops: plain floats beat ufuncs
-            br, bc = max(row[:4]), max(row[4:8])
-            br, bc = br * br, bc * bc
-            dc, g1, g2, g3, g4 = row[_DC:]
-            # DC and every dial-tone channel removed from the hop's energy
-            flags.append(br > floor and bc > floor
-                         and br + bc >= half * en - 0.25 * (dc * dc) - 0.5 * (g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4))
-        return q, mags, e, flags
 
     def _holding(self, mags: list[list[float]], flags: list[bool], events: list[DtmfEvent]) -> bool:
         """Fast path: a confirmed digit covers every new hop, so only its duration grows. False (nothing
@@ -388,7 +317,7 @@ class DtmfDetector:
         end = self._centre(track.last_on_hop) + (HOP * (track.last_on_rho + track.tail_sum) - HOP / 2) / self.rate
         events.append(DtmfEvent("end", track.digit, round(max(end, track.start_t), 5)))
 
-    def _classify(self, windows: _Windows, mags: list[list[float]], j: int,
+    def _classify(self, windows: WindowSums, mags: list[list[float]], j: int,
                   raw: np.ndarray) -> tuple[str, int, int, float, float] | None:
         """The digit the window of m hops ending at history row ``j`` (samples ``raw``) holds, with its
         row/col and steady per-hop magnitudes; else None. (Scalar work in plain Python: a handful of
