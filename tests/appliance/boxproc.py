@@ -1,6 +1,7 @@
 """`switchboard run --sim` the way systemd runs it, for the fault tests and the appliance benchmark.
 
-What it is: :class:`NotifyListener` (a bound datagram socket standing in for systemd's ``$NOTIFY_SOCKET``) and
+What it is: :class:`NotifyListener` (a bound datagram socket standing in for systemd's ``$NOTIFY_SOCKET``),
+:class:`DaemonThread` (the real daemon in the test's process, its loop on a thread) and
 :class:`BoxProcess` — the daemon in its own process with ``NOTIFY_SOCKET`` and ``RUNTIME_DIRECTORY`` set (so
 the control socket and the simulated lifeline relay's mirror are in the runtime directory), a data directory
 kept across restarts, and verbs: wait for ``READY=1``, kill, stop, ring a simulated line and wait for the box to
@@ -10,6 +11,7 @@ What it is not: systemd. A restart is the test calling :meth:`BoxProcess.start` 
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -82,6 +84,37 @@ class NotifyListener:
         self._stopping.set()
         self._thread.join(2)
         self.sock.close()
+
+
+class DaemonThread:
+    """The real daemon in this process, its loop on a thread of its own (``loop`` once it runs).
+
+    ``wait_ready(supervisor)`` waits for ``READY`` as :func:`firmware.service.attach` reports it; ``stop()`` asks
+    the daemon to stop and joins the thread (the caller then checks ``thread.is_alive()``).
+    """
+
+    def __init__(self, daemon: Any) -> None:
+        self.daemon = daemon
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, name="daemon-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        loop.run_until_complete(self.daemon.run())
+        loop.close()
+
+    def wait_ready(self, supervisor: Any, limit: float = 30.0) -> None:
+        deadline = time.monotonic() + limit
+        while supervisor() is None or not supervisor().ready:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "the daemon did not become ready"
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.daemon.request_stop, "test")
+        self.thread.join(timeout)
 
 
 class BoxProcess:

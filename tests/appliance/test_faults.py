@@ -6,13 +6,11 @@ a stalled engine loop.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -186,30 +184,18 @@ def test_a_stalled_engine_loop_drops_the_relay_within_2_s_and_picks_up_again(tmp
     from firmware.daemon import Daemon
 
     import io
-    from boxproc import NotifyListener
+    from boxproc import DaemonThread, NotifyListener
     manager = NotifyListener(tmp_path / "notify.sock")
     daemon = Daemon(configuration.load(None), None, tmp_path, sim=True, web=False, out=io.StringIO())
     supervisor = service.attach(daemon, [], environ={"RUNTIME_DIRECTORY": str(tmp_path),
                                                      "NOTIFY_SOCKET": str(manager.path)})
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        loops.append(loop)
-        loop.run_until_complete(daemon.run())
-        loop.close()
-
-    thread = threading.Thread(target=run, name="daemon-loop", daemon=True)
-    thread.start()
+    runner = DaemonThread(daemon)
     try:
-        deadline = time.monotonic() + 30
-        while supervisor() is None or not supervisor().ready:
-            assert time.monotonic() < deadline, "the daemon never became ready"
-            time.sleep(0.05)
+        runner.wait_ready(supervisor)
         lifeline = supervisor().lifeline
         assert lifeline.energised
         hang_started = time.monotonic()
-        loops[0].call_soon_threadsafe(time.sleep, 3.5)  # the engine loop hangs
+        runner.loop.call_soon_threadsafe(time.sleep, 3.5)  # the engine loop hangs
         while lifeline.energised:
             assert time.monotonic() - hang_started < 3.0, "the relay did not drop"
             time.sleep(0.02)
@@ -227,8 +213,6 @@ def test_a_stalled_engine_loop_drops_the_relay_within_2_s_and_picks_up_again(tmp
         assert any(t > 3.5 for t in pings), "the watchdog is fed again once the loop ticks"
     finally:
         manager.close()
-        if loops:
-            loops[0].call_soon_threadsafe(daemon.request_stop, "test")
-        thread.join(15)
-    assert not thread.is_alive()
+        runner.stop()
+    assert not runner.thread.is_alive()
     assert not lifeline.energised

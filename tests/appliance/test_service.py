@@ -276,9 +276,8 @@ def test_data_in_ram_is_noticed_from_the_mount_table(tmp_path):
 def test_a_lifeline_pin_that_cannot_be_opened_is_reported_and_the_box_runs(tmp_path, monkeypatch):
     """A safety feature that fails must not take the phones down: the relay stays at rest (FXS 1 on FXO 1)."""
     import io
-    import threading
-    import time
 
+    from boxproc import DaemonThread
     from drivers.errors import HardwareError
     from firmware import config as configuration
     from firmware.daemon import Daemon
@@ -291,25 +290,11 @@ def test_a_lifeline_pin_that_cannot_be_opened_is_reported_and_the_box_runs(tmp_p
     monkeypatch.setattr(boot, "_open_lifeline", broken)
     daemon = Daemon(configuration.load(None), None, tmp_path, sim=True, web=False, out=io.StringIO())
     supervisor = attach(daemon, [], environ={})
-    loops = []
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        loops.append(loop)
-        loop.run_until_complete(daemon.run())
-        loop.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    runner = DaemonThread(daemon)
     try:
-        deadline = time.monotonic() + 30
-        while supervisor() is None or not supervisor().ready:
-            assert time.monotonic() < deadline and thread.is_alive(), "the daemon did not come up"
-            time.sleep(0.05)
+        runner.wait_ready(supervisor)
         assert supervisor().lifeline is None
         assert "lifeline relay cannot be driven" in supervisor().status_line()
     finally:
-        if loops:
-            loops[0].call_soon_threadsafe(daemon.request_stop, "test")
-        thread.join(15)
-    assert not thread.is_alive()
+        runner.stop()
+    assert not runner.thread.is_alive()
