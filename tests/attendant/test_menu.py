@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.attendant.office import config
+from tests.attendant.office import MONDAY_10AM, config
 
 
 def test_day_greeting_then_option_1_rings_sales(office):
@@ -160,7 +160,7 @@ def test_schedule_destination_overrides_the_menu_at_night(office_at):
 def test_menu_option_to_an_outside_number_is_refused(office_at):
     cfg = config()
     cfg["menus"]["main"]["options"]["7"] = {"action": "external", "target": "0015551234567"}
-    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office = office_at(MONDAY_10AM, cfg)
     office.call_in()
     office.run(1)
     office.press("7")
@@ -186,7 +186,7 @@ def test_on_fail_menus_that_point_at_each_other_end_at_the_operator(office_at):
     cfg = config()
     cfg["menus"]["main"]["on_fail"] = "menu:more"
     cfg["menus"]["more"]["on_fail"] = "menu:main"
-    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office = office_at(MONDAY_10AM, cfg)
     office.call_in()
     office.run(300)
     assert office.ringing() == ["200"] and not office.errors()
@@ -218,7 +218,7 @@ def _group_office(office_at, strategy="hunt"):
     cfg["ring_groups"] = [{"name": "sales", "number": "250", "members": ["201", "202"], "strategy": strategy,
                            "ring_timeout": 10, "on_no_answer": "mailbox:203"}]
     cfg["menus"]["main"]["options"]["7"] = {"action": "ring_group", "target": "sales"}
-    return office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    return office_at(MONDAY_10AM, cfg)
 
 
 def test_ring_group_rings_members_in_turn_then_its_no_answer_destination(office_at):

@@ -157,11 +157,10 @@ def test_desk_phone_feature_code_plays_envelope_and_saves(office):
 
 
 def test_delete_from_outside_through_the_menu_login(office_at):
-    from datetime import datetime, timezone
-    from tests.attendant.office import config
+    from tests.attendant.office import MONDAY_10AM, config
     cfg = config()
     cfg["menus"]["main"]["options"]["8"] = {"action": "mailbox", "target": "201"}
-    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office = office_at(MONDAY_10AM, cfg)
     to_sales_voicemail(office)
     office.hang_up()
     office.run(2)
@@ -282,12 +281,11 @@ def test_a_message_marked_heard_in_the_web_inbox_puts_the_lamp_out(office):
 
 
 def test_zero_in_a_mailbox_greeting_without_an_operator_says_so(office_at):
-    from datetime import datetime, timezone
-    from tests.attendant.office import config
+    from tests.attendant.office import MONDAY_10AM, config
     cfg = config()
     del cfg["operator"]
     cfg["menus"]["main"]["on_fail"] = "hangup"
-    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office = office_at(MONDAY_10AM, cfg)
     office.call_in()
     office.run(1)
     office.press("6")                     # Olivia's mailbox
@@ -298,11 +296,10 @@ def test_zero_in_a_mailbox_greeting_without_an_operator_says_so(office_at):
 
 
 def test_a_weak_configured_pin_must_be_changed_at_login(office_at):
-    from datetime import datetime, timezone
-    from tests.attendant.office import config
+    from tests.attendant.office import MONDAY_10AM, config
     cfg = config()
     cfg["extensions"][3] = dict(cfg["extensions"][3], pin="1234")
-    office = office_at(datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc), cfg)
+    office = office_at(MONDAY_10AM, cfg)
     office.feature_code("fxs4", "*98", "1234")
     office.run(5)
     assert office.prompts()[-2:] == ["vm-pin-must-change", "vm-new-pin"]
