@@ -224,6 +224,22 @@ def test_long_blocks_spanning_the_hop_phase_period_decode_like_frames(rng):
         assert run(x, frame=frame) == ref
 
 
+def test_detectors_fed_in_turn_do_not_disturb_each_other(rng):
+    # detectors share their read-only analysis tables; nothing else may leak from one line to another
+    a = np.concatenate((np.zeros(900, np.int16), dtmf("159#", 50, 60, -8)))
+    b = np.concatenate((dtmf("2A0*", 45, 45, -22).astype(float), np.zeros(500)))
+    b = to_int16(b + noise(b.size, -50.0, rng))
+    alone = [run(a), run(b)]
+    dets, got = [DtmfDetector(), DtmfDetector()], [[], []]
+    for i in range(0, max(a.size, b.size), 160):
+        for k, x in enumerate((a, b)):
+            got[k] += dets[k].feed(x[i:i + 160])
+    assert [g + d.feed(np.zeros(1600, np.int16)) for g, d in zip(got, dets)] == alone
+    assert [e.digit for e in starts(alone[0])] == list("159#") and [e.digit for e in starts(alone[1])] == list("2A0*")
+    with pytest.raises(ValueError):
+        dets[0]._bank.basis[0, 0] = 1.0
+
+
 def test_events_are_sample_accurate_start_and_end_pairs():
     events = run(np.concatenate((np.zeros(123, np.int16), dtmf("52", 100, 100, -10))))
     assert [(e.kind, e.digit) for e in events] == [("start", "5"), ("end", "5"), ("start", "2"), ("end", "2")]
