@@ -74,10 +74,10 @@ class HopBank:
         mags = np.abs(q).tolist()
         half = 0.5 * HALF_SUM
         flags = []
-        for row, en in zip(mags, e.tolist()):                       # a few hops: plain floats beat ufuncs
-            br, bc = max(row[:4]), max(row[4:8])
+        # a few hops: plain floats beat ufuncs (the unpacking follows FREQS: rows, columns, DC, guards)
+        for (r0, r1, r2, r3, c0, c1, c2, c3, dc, g1, g2, g3, g4), en in zip(mags, e.tolist()):
+            br, bc = max(r0, r1, r2, r3), max(c0, c1, c2, c3)
             br, bc = br * br, bc * bc
-            dc, g1, g2, g3, g4 = row[DC:]
             flags.append(br > floor and bc > floor
                          and br + bc >= half * en - 0.25 * (dc * dc) - 0.5 * (g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4))
         return q, mags, e, flags
