@@ -113,3 +113,20 @@ def test_change_password(logged_in, app):
     assert app.extensions["switchboard.state"].verify("another long secret")
     post(logged_in, "/settings/password", {"old": "not it at all", "new": "third long secret", "again": "third long secret"})
     assert app.extensions["switchboard.state"].verify("another long secret")
+
+
+def test_wizard_and_settings_refuse_the_same_bad_office_each_in_its_own_words(client, fake):
+    form = wizard_form(fake, form_token(client.get("/setup")), office_name="x" * 81, country="XX", timezone="Mars/Base")
+    text = client.post("/setup", data=form).get_data(as_text=True)
+    assert "up to 80 characters" in text and "phone lines are in" in text and "time zone" in text
+    assert fake.call("config.get")["document"]["office"]["country"] != "XX"
+    form = wizard_form(fake, form_token(client.get("/setup")))
+    assert client.post("/setup", data=form).status_code == 302
+    rev = fake.call("config.get")["revision"]
+    resp = post(client, "/settings/", {"revision": rev, "office_name": "", "country": "XX", "timezone": "Mars/Base",
+                                       "profile": "sim"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "up to 80 characters" in text and "Choose a country from the list." in text
+    assert "Choose a time zone from the list." in text
+    assert fake.call("config.get")["document"]["office"]["country"] != "XX"

@@ -11,11 +11,11 @@ import logging
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session, url_for)
 
-from webui.choices import COUNTRIES, COUNTRY_CODES, timezones
+from webui.choices import COUNTRIES, timezones
 from webui.daemon import Refused, StaleConfig
 from webui.security import client_address
 from webui.state import check_password_strength
-from webui.views.common import daemon, web_state
+from webui.views.common import apply_office, daemon, web_state
 from webui.views.extensions import NUMBER_RE
 
 bp = Blueprint("auth", __name__)
@@ -54,17 +54,8 @@ def _apply_setup(doc: dict, form) -> list[tuple[str, str]]:
         errors.append(("Password", str(exc)))
     if pw != pw2:
         errors.append(("Password", "The two passwords are not the same."))
-    office = doc.setdefault("office", {})
-    name = form.get("office_name", "").strip()
-    if not name or len(name) > 80:
-        errors.append(("Office name", "Give the office a name (up to 80 characters)."))
-    office["name"] = name
-    if form.get("country") not in COUNTRY_CODES:
-        errors.append(("Country", "Choose the country the phone lines are in."))
-    office["country"] = form.get("country")
-    if form.get("timezone") not in set(timezones()):
-        errors.append(("Time zone", "Choose the office's time zone."))
-    office["timezone"] = form.get("timezone")
+    apply_office(doc, form, errors, country_hint="Choose the country the phone lines are in.",
+                 zone_hint="Choose the office's time zone.")
     lines = [ln for ln in doc.get("lines", []) if form.get(f"line_{ln.get('port')}_on")]
     for ln in lines:
         ln["label"] = form.get(f"line_{ln['port']}_label", ln.get("label", "")).strip()[:64] or ln["port"]

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from flask import current_app, flash, request
 
+from webui.choices import COUNTRY_CODES, timezones
 from webui.daemon import Daemon, Refused, StaleConfig
 from webui.state import WebState
 
@@ -55,3 +56,22 @@ def save_config(edit: Callable[[dict], list[tuple[str, str]]], success: str) -> 
         return False, exc.errors or [("", str(exc))]
     flash(success, "ok")
     return True, []
+
+
+def apply_office(doc: dict, form: Any, errors: list, *, country_hint: str = "Choose a country from the list.",
+                 zone_hint: str = "Choose a time zone from the list.") -> None:
+    """Put the form's ``office_name``, ``country`` and ``timezone`` in ``doc["office"]``, adding to ``errors``
+    (field, reason) for a name that is not 1 to 80 characters and for a country or zone not in the lists
+    (``country_hint`` / ``zone_hint`` say what to do, in the page's words).
+    """
+    office = doc.setdefault("office", {})
+    name = form.get("office_name", "").strip()
+    if not 1 <= len(name) <= 80:
+        errors.append(("Office name", "Give the office a name (up to 80 characters)."))
+    office["name"] = name
+    if form.get("country") not in COUNTRY_CODES:
+        errors.append(("Country", country_hint))
+    office["country"] = form.get("country")
+    if form.get("timezone") not in set(timezones()):
+        errors.append(("Time zone", zone_hint))
+    office["timezone"] = form.get("timezone")

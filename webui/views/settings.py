@@ -12,11 +12,11 @@ from pathlib import Path
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from webui import backup
-from webui.choices import BOARD_PROFILES, COUNTRIES, COUNTRY_CODES, timezones
+from webui.choices import BOARD_PROFILES, COUNTRIES, timezones
 from webui.daemon import Refused, StaleConfig
 from webui.files import BadInput
 from webui.tls import fingerprint
-from webui.views.common import daemon, save_config, web_state
+from webui.views.common import apply_office, daemon, save_config, web_state
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 HOST_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
@@ -44,17 +44,7 @@ def _page(errors: list, form, restore_errors: list | None = None):
 
 def _apply(doc: dict, form) -> list:
     errors: list = []
-    office = doc.setdefault("office", {})
-    name = form.get("office_name", "").strip()
-    if not 1 <= len(name) <= 80:
-        errors.append(("Office name", "Give the office a name (up to 80 characters)."))
-    office["name"] = name
-    if form.get("country") not in COUNTRY_CODES:
-        errors.append(("Country", "Choose a country from the list."))
-    office["country"] = form.get("country")
-    if form.get("timezone") not in set(timezones()):
-        errors.append(("Time zone", "Choose a time zone from the list."))
-    office["timezone"] = form.get("timezone")
+    apply_office(doc, form, errors)
     profile = form.get("profile", "").strip()
     if not PROFILE_RE.match(profile):
         errors.append(("Board profile", "Choose the board this box is."))
