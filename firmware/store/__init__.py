@@ -36,7 +36,7 @@ from drivers.errors import StorageError
 from firmware.store.calllog import CallLog
 from firmware.store.deferred import DeferredWrites
 from firmware.store.messages import Messages
-from firmware.store.rows import Stamp, bounded, check, iso, statements, to_epoch
+from firmware.store.rows import Stamp, bounded, check, filters, iso, statements, to_epoch, where_clause
 from firmware.store.schema import DIRECTIONS, DISPOSITIONS, FOLDERS, MIGRATIONS, PRESENCE_STATES, SCHEMA_VERSION
 
 __all__ = ["DIRECTIONS", "DISPOSITIONS", "FOLDERS", "PRESENCE_STATES", "SCHEMA_VERSION", "Store", "iso",
@@ -192,12 +192,8 @@ class Store(CallLog, Messages):
 
     def security_events(self, *, kind: str | None = None, mailbox: str | None = None, since: Stamp = None,
                         limit: int = 100) -> list[dict[str, Any]]:
-        where, params = [], []
-        for column, value, op in (("kind", kind, "="), ("mailbox", mailbox, "="), ("at", to_epoch(since), ">=")):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                params.append(value)
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        where, params = filters(("kind", kind, "="), ("mailbox", mailbox, "="), ("at", to_epoch(since), ">="))
+        clause = where_clause(where)
         rows = self._all(f"SELECT * FROM security_events{clause} ORDER BY at DESC, id DESC LIMIT ?",
                          params + [bounded(limit, 1, 1000)])
         return [{**dict(r), "at": iso(r["at"])} for r in rows]

@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from drivers.errors import StorageError
-from firmware.store.rows import Stamp, bounded, call_row, check, to_epoch
+from firmware.store.rows import Stamp, bounded, call_row, check, filters, to_epoch, where_clause
 from firmware.store.schema import DIRECTIONS, DISPOSITIONS
 
 log = logging.getLogger("firmware.store")
@@ -100,18 +100,14 @@ class CallLog:
                     extension: str | None = None, caller: str | None = None, direction: str | None = None,
                     disposition: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
         """Call-log rows, newest first, and the total that match. ``caller`` matches number or name (part of)."""
-        where, params = [], []
-        for column, value, op in (("started_at", to_epoch(start), ">="), ("started_at", to_epoch(end), "<"),
-                                  ("line", line, "="), ("extension", extension, "="),
-                                  ("direction", direction, "="), ("disposition", disposition, "=")):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                params.append(value)
+        where, params = filters(("started_at", to_epoch(start), ">="), ("started_at", to_epoch(end), "<"),
+                                ("line", line, "="), ("extension", extension, "="),
+                                ("direction", direction, "="), ("disposition", disposition, "="))
         if caller:
             where.append("(caller_number LIKE ? ESCAPE '\\' OR caller_name LIKE ? ESCAPE '\\')")
             pattern = "%" + caller.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             params += [pattern, pattern]
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        clause = where_clause(where)
         total = self._one(f"SELECT COUNT(*) FROM calls{clause}", params)[0]
         rows = self._all(f"SELECT * FROM calls{clause} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
                          params + [bounded(limit, 1, 500), max(0, int(offset))])

@@ -9,7 +9,7 @@ import logging
 import os
 from typing import Any
 
-from firmware.store.rows import Stamp, bounded, check, message_row, to_epoch
+from firmware.store.rows import Stamp, bounded, check, filters, message_row, to_epoch, where_clause
 from firmware.store.schema import FOLDERS
 
 log = logging.getLogger("firmware.store")
@@ -35,13 +35,9 @@ class Messages:
     def messages(self, mailbox: str | None = None, *, folder: str | None = None, heard: bool | None = None,
                  limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Messages, newest first."""
-        where, params = [], []
-        for column, value in (("mailbox", mailbox), ("folder", folder),
-                              ("heard", None if heard is None else int(bool(heard)))):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        where, params = filters(("mailbox", mailbox, "="), ("folder", folder, "="),
+                                ("heard", None if heard is None else int(bool(heard)), "="))
+        clause = where_clause(where)
         rows = self._all(f"SELECT * FROM messages{clause} ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?",
                          params + [bounded(limit, 1, 1000), max(0, int(offset))])
         return [message_row(r) for r in rows]

@@ -1,7 +1,7 @@
 """Times and rows of the data store: UNIX seconds in the database, ISO 8601 UTC outside it.
 
-What it is: :func:`iso` and :func:`to_epoch` (the formats every store method accepts), the row converters and
-the small checks shared by the store's parts.
+What it is: :func:`iso` and :func:`to_epoch` (the formats every store method accepts), the row converters, the
+query filters (:func:`filters`, :func:`where_clause`) and the small checks shared by the store's parts.
 """
 from __future__ import annotations
 
@@ -56,6 +56,22 @@ def check(value: str, allowed: tuple[str, ...], what: str) -> None:
 
 def bounded(value: int, lo: int, hi: int) -> int:
     return max(lo, min(hi, int(value)))
+
+
+def filters(*conditions: tuple[str, Any, str]) -> tuple[list[str], list[Any]]:
+    """The ``column op ?`` terms, and their parameters, of each ``(column, value, op)`` whose value is not None."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value, op in conditions:
+        if value is not None:
+            where.append(f"{column} {op} ?")
+            params.append(value)
+    return where, params
+
+
+def where_clause(where: list[str]) -> str:
+    """`` WHERE a AND b`` for the terms, or nothing when there are none."""
+    return (" WHERE " + " AND ".join(where)) if where else ""
 
 
 def call_row(r: sqlite3.Row) -> dict[str, Any]:
