@@ -3,7 +3,8 @@
 ``read_wav_bytes`` reads what a text-to-speech engine hands back: 16-bit linear PCM WAV at any rate, including
 the streamed WAV of ``espeak-ng --stdout`` (sizes unknown: everything after the ``data`` chunk header is
 taken); ``resample_float`` brings it to 8 kHz with a band-limited filter. ``write_wav`` writes 8 kHz 16-bit
-mono to a temp name, fsyncs and renames. Reading files at run time is the engine's ``load_wav``.
+mono to a temp name, fsyncs and renames; ``wav_header`` is its header alone, for a recording streamed to disk.
+Reading files at run time is the engine's ``load_wav``.
 """
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ import numpy as np
 from drivers.errors import DecodeError
 
 RATE = 8000
+WAV_HEADER_BYTES = 44
+"""Size of the plain RIFF header :func:`wav_header` makes (a recording streamed to disk starts with it)."""
+
+
+def wav_header(n_samples: int) -> bytes:
+    """The header of an 8 kHz 16-bit mono PCM WAV of ``n_samples`` samples (``WAV_HEADER_BYTES`` long)."""
+    data = n_samples * 2
+    return (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE" + b"fmt " +
+            struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE * 2, 2, 16) + b"data" + struct.pack("<I", data))
 
 
 def read_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:

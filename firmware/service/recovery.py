@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 import os
-import struct
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
 from drivers.errors import PortError, SwitchboardError
+from firmware.prompts.wavio import WAV_HEADER_BYTES, wav_header
 
 log = logging.getLogger("firmware.service")
 
@@ -37,14 +37,7 @@ def recover_ports(ports: Mapping[str, Any]) -> list[str]:
     return refused
 
 
-_WAV_HEADER_BYTES = 44
 _RATE = 8000
-
-
-def _wav_header(n_samples: int) -> bytes:
-    data = n_samples * 2
-    return (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE" + b"fmt " +
-            struct.pack("<IHHIIHH", 16, 1, 1, _RATE, _RATE * 2, 2, 16) + b"data" + struct.pack("<I", data))
 
 
 def recover_recordings(data_dir: Path, store: Any, min_seconds: float = 1.0) -> list[Path]:
@@ -70,7 +63,7 @@ def recover_recordings(data_dir: Path, store: Any, min_seconds: float = 1.0) -> 
 
 
 def _adopt_part(part: Path, mailbox: str, store: Any, min_seconds: float) -> Path | None:
-    samples = max(0, part.stat().st_size - _WAV_HEADER_BYTES) // 2
+    samples = max(0, part.stat().st_size - WAV_HEADER_BYTES) // 2
     seconds = samples / _RATE
     if seconds < min_seconds:
         part.unlink()
@@ -78,9 +71,9 @@ def _adopt_part(part: Path, mailbox: str, store: Any, min_seconds: float) -> Pat
         return None
     stamp = datetime.fromtimestamp(part.stat().st_mtime, timezone.utc)
     with open(part, "r+b") as fh:
-        fh.truncate(_WAV_HEADER_BYTES + samples * 2)
+        fh.truncate(WAV_HEADER_BYTES + samples * 2)
         fh.seek(0)
-        fh.write(_wav_header(samples))
+        fh.write(wav_header(samples))
         fh.flush()
         os.fsync(fh.fileno())
     final = part.with_name(f"msg-{stamp.strftime('%Y%m%d-%H%M%S')}-{part.stem[-8:]}.wav")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import struct
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from drivers.port import FRAME_SAMPLES, RATE
-from firmware.prompts.wavio import write_wav
+from firmware.prompts.wavio import WAV_HEADER_BYTES, wav_header, write_wav
 
 SILENCE_RMS = 200.0
 """A 20 ms frame below this RMS (int16 units, about -44 dBFS) is silence for trimming."""
@@ -40,12 +39,6 @@ class Finished:
     path: Path
     seconds: float
     partial: bool
-
-
-def _wav_header(n_samples: int) -> bytes:
-    data = n_samples * 2
-    return (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE" + b"fmt " +
-            struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE * 2, 2, 16) + b"data" + struct.pack("<I", data))
 
 
 def trim_silence(samples: np.ndarray, margin: float = TRIM_MARGIN) -> np.ndarray:
@@ -77,7 +70,7 @@ class MessageWriter:
         self._written = 0
         try:
             self._fd = os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-            self._write_bytes(_wav_header(0))
+            self._write_bytes(wav_header(0))
         except OSError as exc:
             self._fail(exc)
 
@@ -145,8 +138,8 @@ class MessageWriter:
         self._close()
         try:
             with open(self.part, "r+b") as fh:
-                fh.truncate(44 + self._written * 2)
-                fh.write(_wav_header(self._written))
+                fh.truncate(WAV_HEADER_BYTES + self._written * 2)
+                fh.write(wav_header(self._written))
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(self.part, final)
