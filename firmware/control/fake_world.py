@@ -10,13 +10,11 @@ What it is not: signals. No audio is decoded or generated beyond a placeholder t
 from __future__ import annotations
 
 import base64
-import io
 import math
-import struct
-import wave
 from typing import Any
 
 from firmware.control.registry import control_error
+from firmware.prompts.wavio import wav_bytes
 from firmware.store import PRESENCE_STATES
 
 _STR = {"type": "string", "minLength": 1, "maxLength": 64}
@@ -57,13 +55,7 @@ def tone_wav(seconds: float = 0.5, freq: float = 440.0, level: float = 0.2) -> b
     n = int(8000 * seconds)
     amp = int(32767 * level)
     samples = [int(amp * math.sin(2 * math.pi * freq * i / 8000)) if freq else 0 for i in range(n)]
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(struct.pack(f"<{n}h", *samples))
-    return buf.getvalue()
+    return wav_bytes(samples)
 
 
 class SimWorld:

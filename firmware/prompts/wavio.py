@@ -3,8 +3,8 @@
 ``read_wav_bytes`` reads what a text-to-speech engine hands back: 16-bit linear PCM WAV at any rate, including
 the streamed WAV of ``espeak-ng --stdout`` (sizes unknown: everything after the ``data`` chunk header is
 taken); ``resample_float`` brings it to 8 kHz with a band-limited filter. ``write_wav`` writes 8 kHz 16-bit
-mono to a temp name, fsyncs and renames; ``wav_header`` is its header alone, for a recording streamed to disk.
-Reading files at run time is the engine's ``load_wav``.
+mono to a temp name, fsyncs and renames; ``wav_bytes`` makes the same file in memory, ``wav_header`` its header
+alone (for a recording streamed to disk). Reading files at run time is the engine's ``load_wav``.
 """
 from __future__ import annotations
 
@@ -76,16 +76,23 @@ def resample_float(samples: np.ndarray, rate: int, target: int = RATE) -> np.nda
     return out
 
 
+def wav_bytes(samples: np.ndarray) -> bytes:
+    """``samples`` as a whole 8 kHz 16-bit mono WAV file, in memory."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+    return buf.getvalue()
+
+
 def write_wav(path: Path, samples: np.ndarray) -> None:
     """8 kHz 16-bit mono WAV, written to a temp name, fsynced and renamed."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
-        with wave.open(fh, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(RATE)
-            wav.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+        fh.write(wav_bytes(samples))
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
