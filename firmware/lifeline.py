@@ -124,6 +124,7 @@ class Lifeline:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.stalls = 0
+        self.last_drop_silence: float | None = None   # how long the loop had been silent when it last dropped
 
     # -- state ------------------------------------------------------------------------------------
     @property
@@ -173,6 +174,7 @@ class Lifeline:
                 return False
             self._drive(False)
             self.stalls += 1
+            self.last_drop_silence = silent
         log.error("engine loop silent for %.1f s: lifeline relay dropped, FXS 1 is joined to FXO 1", silent)
         return True
 

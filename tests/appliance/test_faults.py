@@ -199,10 +199,9 @@ def test_a_stalled_engine_loop_drops_the_relay_within_2_s_and_picks_up_again(tmp
         while lifeline.energised:
             assert time.monotonic() - hang_started < 3.0, "the relay did not drop"
             time.sleep(0.02)
-        dropped_after = time.monotonic() - hang_started
-        # silent for more than 2 s since the last heartbeat (at most one 0.5 s health tick before the hang),
-        # noticed within the watcher's 0.1 s period
-        assert 1.4 <= dropped_after <= 2.6, dropped_after  # 2.6: slack for a loaded 2-core CI machine
+        # dropped once the loop had been silent for more than 2 s, noticed within the watcher's 0.1 s period
+        # (measured from the last heartbeat, so a loop already late before the hang does not skew it)
+        assert 2.0 < lifeline.last_drop_silence <= 2.5, lifeline.last_drop_silence
         while not lifeline.energised:
             assert time.monotonic() - hang_started < 6.0, "the relay did not pick up when the loop ticked again"
             time.sleep(0.02)
