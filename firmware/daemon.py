@@ -245,7 +245,8 @@ class Daemon:
         if self.web_port is not None:
             cmd += ["--port", str(self.web_port)]
         self.web_process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)  # noqa: S603 - our own CLI
-        self._say(f"web UI started (pid {self.web_process.pid})")
+        port = self.web_port or 8443   # `switchboard web`'s default HTTPS port
+        self._say(f"web UI started (pid {self.web_process.pid}): open https://localhost:{port}/")
 
     def _stop_web(self) -> None:
         proc, self.web_process = self.web_process, None
