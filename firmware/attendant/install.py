@@ -164,10 +164,9 @@ class Services:
 
     def snapshot_extra(self) -> dict[str, Any]:
         """What the control API's ``snapshot`` adds from here: the schedule and every mailbox's counts."""
-        mwi = {}
-        for number, box in self.voicemail.boxes.items():
-            counts = self.voicemail.counts(box)
-            mwi[number] = {"new": counts["new"], "saved": counts["saved"]}
+        counts = self.index.store.mwi_counts()   # one query for every mailbox (the dashboard polls this)
+        mwi = {number: {key: counts.get(number, {}).get(key, 0) for key in ("new", "saved")}
+               for number in self.voicemail.boxes}
         return {"schedule": self.schedule.status(), "mwi": mwi}
 
     def start(self) -> None:
