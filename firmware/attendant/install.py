@@ -150,8 +150,7 @@ class Services:
             if box is not None:
                 self.voicemail.update_mwi(box)
         elif event.kind in ("fault", "fault_cleared") and event.data.get("port") == "data":
-            reason = str(event.data.get("reason", ""))
-            full = event.kind == "fault" and ("full" in reason or "cannot be written" in reason)
+            full = event.kind == "fault" and event.data.get("recording") is False   # no room for messages
             if full != self.storage_full:
                 self.storage_full = self.voicemail.storage_full = full
                 log.warning("voicemail recording %s: the data partition %s", "stopped" if full else "resumed",

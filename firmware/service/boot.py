@@ -119,7 +119,8 @@ def _start_service(daemon: Any, notifier: Notifier, problems: list[tuple[str, st
     if store_in_ram(box.store, Path(daemon.data_dir)):
         sup.report("the data partition cannot be written (full or damaged): calls are answered, "
                    "the call log is kept in RAM until it is fixed, messages cannot be recorded")
-        box.engine.bus.publish("fault", port="data", reason="the data partition cannot be written")
+        box.engine.bus.publish("fault", port="data", reason="the data partition cannot be written",
+                               recording=False)
     for path, reason in problems:
         sup.report(f"configuration refused, running on the last good one: {path}: {reason}")
         box.engine.bus.publish("fault", port="config", reason=f"configuration refused: {path}: {reason}")
@@ -147,7 +148,8 @@ def _space_fault(box: Any) -> Callable[[bool], None]:
     """Light (or clear) the fault lamp when the data partition fills (or has room again)."""
     def publish(low: bool) -> None:
         if low:
-            box.engine.bus.publish("fault", port="data", reason="the data partition is full")
+            box.engine.bus.publish("fault", port="data", reason="the data partition is full",
+                                   recording=False)
         else:
             box.engine.bus.publish("fault_cleared", port="data")
     return publish

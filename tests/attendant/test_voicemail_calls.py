@@ -117,7 +117,7 @@ def test_full_disk_while_recording(office, monkeypatch):
 
 def test_a_full_data_partition_stops_new_recordings_until_there_is_room(office):
     """The appliance's space watch reports the data partition full: callers are told before they speak."""
-    office.engine.bus.publish("fault", port="data", reason="the data partition is full")
+    office.engine.bus.publish("fault", port="data", reason="the data partition is full", recording=False)
     office.call_in()
     office.run(1)
     office.press("1")
