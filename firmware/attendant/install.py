@@ -71,7 +71,7 @@ class Services:
         self._purge: Any = None
         self._started = False
 
-    def build(self, config: Any) -> None:
+    def build(self, config: Any, render_names: bool = True) -> None:
         """Create the schedule, voicemail, routing, menus and directory for ``config``; register the apps."""
         engine, data = self.engine, self.data
 
@@ -91,7 +91,7 @@ class Services:
         self.router = router = Router(config, self.voicemail)
         self.attendant = Attendant(config, router, self.schedule)
         self.directory = Directory(config, router, self.voicemail, data / "prompts" / "names")
-        if self.speak_names and _directory_used(config):
+        if render_names and self.speak_names and _directory_used(config):
             self.directory.render_names()
         guard = PinGuard.from_config(self.index, engine.clock, config.get("security"))
 
@@ -134,7 +134,9 @@ class Services:
     def reconfigure(self, config: Any) -> None:
         """Apply a new configuration: build anew, then stop the old schedule timer (and a replaced mailer)."""
         old_schedule, old_mailer = self.schedule, self.mailer
-        self.build(config)
+        self.build(config, render_names=False)
+        if self.speak_names and _directory_used(config):   # new names are spoken off the loop (espeak-ng)
+            self.engine.loop.run_in_executor(None, self.directory.render_names)
         old_schedule.stop()
         if old_mailer is not None and old_mailer is not self.mailer:
             old_mailer.stop(timeout=1.0)   # it sends what it already queued first

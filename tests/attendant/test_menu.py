@@ -278,3 +278,17 @@ def test_a_configuration_applied_while_running_takes_effect_on_the_next_call(off
     assert gave_up[0].t - rang[0] == pytest.approx(4, abs=0.1)
     assert "vm-person-at-extension" in office.prompts()
     assert not office.errors()
+
+
+def test_names_for_a_new_configuration_are_spoken_off_the_loop(office, monkeypatch):
+    """Rendering a new extension's name (espeak-ng) must not hold up the 20 ms media tick."""
+    import threading
+    threads = []
+    office.services.speak_names = True
+    monkeypatch.setattr(type(office.services.directory), "render_names",
+                        lambda self: threads.append(threading.get_ident()) or 0)
+    changed = config()
+    changed["menus"]["main"]["options"]["4"] = {"action": "directory"}
+    office.engine.reconfigure(changed)
+    office.run(0.5)
+    assert threads and threads[0] != threading.get_ident()
